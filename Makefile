@@ -1,0 +1,74 @@
+# movement-lake: every target installs what it needs itself.
+#   make run    - the local demo: generate an export, run the whole workflow, query the lake
+#   make test   - the full test suite (unit, Spark, CDK infra, local end-to-end)
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CDK := node_modules/.bin/cdk
+
+# jsii (under aws-cdk-lib) warns loudly about Node versions it has not tested; the warning is noise here.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+export PYSPARK_PYTHON := $(abspath $(BIN)/python)
+
+.PHONY: run test lint format bench bench-quick synth deploy destroy check-java check-node clean
+
+run: $(STAMP) check-java
+	$(BIN)/lake demo
+
+test: $(STAMP) $(NODE_STAMP) check-java check-node
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) synth
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) check-java
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: $(STAMP) check-java
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# Deployment. `make synth` needs no AWS credentials. Before the first `make deploy` into an
+# account/region, run once: `$(CDK) bootstrap aws://ACCOUNT/REGION`.
+synth: $(STAMP) $(NODE_STAMP) check-node
+	$(CDK) synth --quiet
+
+deploy: $(STAMP) $(NODE_STAMP) check-node
+	$(CDK) deploy --require-approval broadening
+
+destroy: $(STAMP) $(NODE_STAMP) check-node
+	$(CDK) destroy
+
+# Re-install only when the pins change.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found. Install Python 3.11 (AWS Glue 5.1 runs Python 3.11)."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@$(MAKE) --no-print-directory check-node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+check-java:
+	@command -v java >/dev/null || { echo "ERROR: Java not found. Spark 3.5 (as on AWS Glue 5.1) needs Java 17: install a JDK 17 (e.g. 'apt-get install openjdk-17-jdk-headless') and set JAVA_HOME."; exit 1; }
+	@java -version 2>&1 | head -1 | grep -q '"17\.' || { echo "ERROR: Java 17 is required (AWS Glue 5.1 runs Java 17), found: $$(java -version 2>&1 | head -1). Install JDK 17 and put it first on PATH or set JAVA_HOME."; exit 1; }
+
+check-node:
+	@command -v node >/dev/null || { echo "ERROR: Node.js not found. The AWS CDK needs Node 18 or newer: install it (e.g. 'apt-get install nodejs npm')."; exit 1; }
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log

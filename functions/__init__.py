@@ -1,0 +1,1 @@
+"""Lambda handlers: `validate` (the first state of the workflow) and `alert` (formats failures)."""

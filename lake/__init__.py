@@ -1,0 +1,1 @@
+"""The local runtime of movement-lake and the `lake` CLI."""

@@ -1,0 +1,1 @@
+"""The AWS CDK constructs of movement-lake, composed into one stack."""
