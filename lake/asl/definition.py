@@ -1,0 +1,330 @@
+"""Loading a state machine definition: placeholder substitution, parsing and validation.
+
+Validation has two jobs. It catches what Step Functions' own validator would reject (missing
+``Next`` targets, unreachable states, ``States.ALL`` not alone and last, ...), and it refuses
+everything this interpreter does not implement (Map, Parallel, JSONata, variables, callback
+tasks, ...) so that nothing is ever silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any
+
+from lake.asl.choice import check_rule, parse_timestamp
+from lake.asl.errors import UnsupportedDefinition
+from lake.asl.intrinsics import STRING_FUNCTIONS, is_intrinsic, parse_intrinsic
+from lake.asl.paths import parse_path, parse_reference_path
+from lake.asl.payload import check_template
+from lake.asl.retry import CATCHER_FIELDS, check_error_equals, check_retrier
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+_TOP_FIELDS = frozenset(
+    {"Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"}
+)
+_COMMON = frozenset({"Type", "Comment", "QueryLanguage"})
+_FLOW = frozenset({"Next", "End"})
+_IO = frozenset({"InputPath", "OutputPath"})
+STATE_FIELDS: dict[str, frozenset[str]] = {
+    "Task": _COMMON
+    | _FLOW
+    | _IO
+    | {
+        "Resource",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "Retry",
+        "Catch",
+        "TimeoutSeconds",
+    },
+    "Pass": _COMMON | _FLOW | _IO | {"Result", "ResultPath", "Parameters"},
+    "Choice": _COMMON | _IO | {"Choices", "Default"},
+    "Wait": _COMMON | _FLOW | _IO | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+    "Succeed": _COMMON | _IO,
+    "Fail": _COMMON | {"Error", "ErrorPath", "Cause", "CausePath"},
+}
+_MAX_SECONDS = 99_999_999
+
+
+@dataclass(frozen=True)
+class StateMachineDefinition:
+    """A loaded, validated definition. ``raw`` is the parsed JSON after substitution."""
+
+    raw: dict
+
+    @property
+    def states(self) -> dict[str, dict]:
+        """The states by name."""
+        return self.raw["States"]
+
+    @property
+    def start_at(self) -> str:
+        """The name of the first state."""
+        return self.raw["StartAt"]
+
+    @property
+    def timeout_seconds(self) -> int | None:
+        """The execution's TimeoutSeconds, if the definition sets one."""
+        return self.raw.get("TimeoutSeconds")
+
+    def resources(self) -> set[str]:
+        """The Resource ARN of every Task state."""
+        return {s["Resource"] for s in self.states.values() if s["Type"] == "Task"}
+
+
+def load_definition(path: FilePath, substitutions: Mapping[str, str]) -> StateMachineDefinition:
+    """Read a definition file, substitute ``${Name}`` placeholders, parse and validate it.
+
+    Substitution works like CloudFormation's DefinitionSubstitutions (values are inserted as
+    JSON string content); a placeholder with no value is an error. Raises UnsupportedDefinition
+    for anything invalid or not implemented by the local runtime.
+    """
+    text = FilePath(path).read_text(encoding="utf-8")
+    return parse_definition(substitute(text, substitutions), source=str(path))
+
+
+def substitute(text: str, substitutions: Mapping[str, str]) -> str:
+    """Replace each ``${Name}``; raise UnsupportedDefinition naming the ones left without value."""
+    missing = sorted({name for name in _PLACEHOLDER.findall(text) if name not in substitutions})
+    if missing:
+        raise UnsupportedDefinition(
+            "no value for definition placeholder(s) " + ", ".join(f"${{{m}}}" for m in missing)
+        )
+    # JSON-escaped because every placeholder sits inside a JSON string in our definitions.
+    return _PLACEHOLDER.sub(lambda m: json.dumps(str(substitutions[m.group(1)]))[1:-1], text)
+
+
+def parse_definition(text: str, source: str = "definition") -> StateMachineDefinition:
+    """Parse and validate definition JSON text (already substituted)."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UnsupportedDefinition(f"{source} is not valid JSON: {error}") from error
+    validate(raw)
+    return StateMachineDefinition(raw=raw)
+
+
+def validate(raw: Any) -> None:
+    """Check a parsed definition; raise UnsupportedDefinition naming the state and field."""
+    if not isinstance(raw, dict):
+        raise UnsupportedDefinition("a definition must be a JSON object")
+    for key in raw:
+        if key not in _TOP_FIELDS:
+            raise UnsupportedDefinition(
+                f"top-level field '{key}' is not supported by the local runtime"
+            )
+    _check_query_language(raw, "the definition")
+    states = raw.get("States")
+    if not isinstance(states, dict) or not states:
+        raise UnsupportedDefinition("'States' must be a non-empty object")
+    if raw.get("StartAt") not in states:
+        raise UnsupportedDefinition(f"'StartAt' names no state: {raw.get('StartAt')!r}")
+    if "TimeoutSeconds" in raw:
+        try:
+            _check_seconds(raw["TimeoutSeconds"], "field 'TimeoutSeconds'", low=1)
+        except ValueError as error:
+            raise UnsupportedDefinition(f"the definition: {error}") from error
+    for name, state in states.items():
+        try:
+            _check_state(name, state, states)
+        except ValueError as error:
+            raise UnsupportedDefinition(f"state '{name}': {error}") from error
+    _check_reachable(raw["StartAt"], states)
+
+
+def _check_query_language(raw: dict, where: str) -> None:
+    language = raw.get("QueryLanguage", "JSONPath")
+    if language != "JSONPath":
+        raise UnsupportedDefinition(
+            f"{where}: QueryLanguage '{language}' is not supported by the local runtime "
+            "(only JSONPath)"
+        )
+
+
+def _check_state(name: str, state: Any, states: dict) -> None:
+    if not isinstance(state, dict):
+        raise ValueError("a state must be an object")
+    kind = state.get("Type")
+    if kind not in STATE_FIELDS:
+        raise ValueError(f"type '{kind}' is not supported by the local runtime")
+    _check_query_language(state, f"state '{name}'")
+    for key in state:
+        if key not in STATE_FIELDS[kind]:
+            raise ValueError(f"field '{key}' ({kind}) is not supported by the local runtime")
+    if kind in ("Task", "Pass", "Wait"):
+        _check_transition(state, states)
+    for key in ("InputPath", "OutputPath"):
+        if state.get(key) is not None:
+            _field(key, parse_path, state[key])
+    if "ResultPath" in state and state["ResultPath"] is not None:
+        _field("ResultPath", parse_reference_path, state["ResultPath"])
+    {
+        "Task": _check_task,
+        "Pass": _check_pass,
+        "Choice": _check_choice,
+        "Wait": _check_wait,
+        "Fail": _check_fail,
+        "Succeed": lambda state, states: None,
+    }[kind](state, states)
+
+
+def _field(key: str, check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"field '{key}': {error}") from error
+
+
+def _check_transition(state: dict, states: dict) -> None:
+    has_next, ends = "Next" in state, state.get("End") is True
+    if has_next == ends:
+        raise ValueError("needs exactly one of 'Next' and 'End: true'")
+    if "End" in state and state["End"] is not True:
+        raise ValueError("field 'End' must be true when present")
+    if has_next and state["Next"] not in states:
+        raise ValueError(f"field 'Next' names no state: {state['Next']!r}")
+
+
+def split_resource(arn: str) -> tuple[str, str]:
+    """(resourceType, resource) as history events show a service integration ARN.
+
+    ``arn:aws:states:::glue:startJobRun.sync`` -> ``("glue", "startJobRun.sync")``;
+    ``arn:aws:states:::aws-sdk:s3:getObject`` -> ``("aws-sdk:s3", "getObject")``.
+    Raises ValueError for anything that is not a Step Functions service integration.
+    """
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "states":
+        raise ValueError(
+            f"Resource {arn!r} is not supported by the local runtime (only service "
+            "integrations 'arn:aws:states:::service:action' are)"
+        )
+    rest = parts[5]
+    if rest.startswith("aws-sdk:"):
+        service, _, action = rest[len("aws-sdk:") :].partition(":")
+        resource_type, resource = f"aws-sdk:{service}", action
+    else:
+        resource_type, _, resource = rest.partition(":")
+    if not resource_type or not resource:
+        raise ValueError(f"Resource {arn!r} is not a service integration ARN")
+    if resource_type == "activity":
+        raise ValueError(f"Resource {arn!r}: activities are not supported by the local runtime")
+    if resource.endswith(".waitForTaskToken"):
+        raise ValueError(
+            f"Resource {arn!r}: the .waitForTaskToken pattern is not supported by the local runtime"
+        )
+    return resource_type, resource
+
+
+def _check_task(state: dict, states: dict) -> None:
+    _field("Resource", split_resource, state.get("Resource"))
+    for key in ("Parameters", "ResultSelector"):
+        if key in state:
+            if not isinstance(state[key], dict):
+                raise ValueError(f"field '{key}' must be an object")
+            check_template(state[key], f"field '{key}'")
+    if "TimeoutSeconds" in state:
+        _check_seconds(state["TimeoutSeconds"], "field 'TimeoutSeconds'", low=1)
+    retriers = state.get("Retry", [])
+    if not isinstance(retriers, list):
+        raise ValueError("field 'Retry' must be an array")
+    for index, retrier in enumerate(retriers):
+        check_retrier(retrier, f"Retry[{index}]", last=index == len(retriers) - 1)
+    catchers = state.get("Catch", [])
+    if not isinstance(catchers, list):
+        raise ValueError("field 'Catch' must be an array")
+    for index, catcher in enumerate(catchers):
+        where = f"Catch[{index}]"
+        if not isinstance(catcher, dict):
+            raise ValueError(f"{where}: a catcher must be an object")
+        for key in catcher:
+            if key not in CATCHER_FIELDS:
+                raise ValueError(f"{where}: field '{key}' is not supported by the local runtime")
+        check_error_equals(catcher.get("ErrorEquals"), where, last=index == len(catchers) - 1)
+        if catcher.get("Next") not in states:
+            raise ValueError(f"{where}: 'Next' names no state: {catcher.get('Next')!r}")
+        if catcher.get("ResultPath") is not None:
+            _field(f"{where}.ResultPath", parse_reference_path, catcher["ResultPath"])
+
+
+def _check_pass(state: dict, states: dict) -> None:
+    if "Parameters" in state:
+        check_template(state["Parameters"], "field 'Parameters'")
+
+
+def _check_choice(state: dict, states: dict) -> None:
+    choices = state.get("Choices")
+    if not isinstance(choices, list) or not choices:
+        raise ValueError("field 'Choices' must be a non-empty array")
+    for index, rule in enumerate(choices):
+        check_rule(rule, f"Choices[{index}]", top=True)
+        if rule["Next"] not in states:
+            raise ValueError(f"Choices[{index}]: 'Next' names no state: {rule['Next']!r}")
+    if "Default" in state and state["Default"] not in states:
+        raise ValueError(f"field 'Default' names no state: {state['Default']!r}")
+
+
+def _check_wait(state: dict, states: dict) -> None:
+    given = [
+        key for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if key in state
+    ]
+    if len(given) != 1:
+        raise ValueError("needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
+    key = given[0]
+    if key == "Seconds":
+        _check_seconds(state[key], "field 'Seconds'", low=0)
+    elif key == "Timestamp" and parse_timestamp(state[key]) is None:
+        raise ValueError(f"field 'Timestamp' must be an RFC 3339 timestamp, got {state[key]!r}")
+    elif key.endswith("Path"):
+        _field(key, parse_path, state[key])
+
+
+def _check_fail(state: dict, states: dict) -> None:
+    for name in ("Error", "Cause"):
+        if name in state and f"{name}Path" in state:
+            raise ValueError(f"fields '{name}' and '{name}Path' exclude each other")
+        if name in state and not isinstance(state[name], str):
+            raise ValueError(f"field '{name}' must be a string")
+        if f"{name}Path" in state:
+            _field(f"{name}Path", _string_expression, state[f"{name}Path"])
+
+
+def _string_expression(text: Any) -> Any:
+    # AWS accepts a reference path or one of the intrinsics that return a string.
+    if is_intrinsic(text):
+        call = parse_intrinsic(text)
+        if call.name not in STRING_FUNCTIONS:
+            raise ValueError(f"{call.name} does not return a string")
+        return call
+    return parse_path(text)
+
+
+def _check_seconds(value: Any, where: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MAX_SECONDS:
+        raise ValueError(f"{where} must be an integer from {low} to {_MAX_SECONDS}, got {value!r}")
+
+
+def _check_reachable(start: str, states: dict) -> None:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = states[name]
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [rule.get("Next") for rule in state.get("Choices", [])]
+        targets += [catcher.get("Next") for catcher in state.get("Catch", [])]
+        todo += [target for target in targets if target]
+    unreachable = [name for name in states if name not in seen]
+    if unreachable:
+        raise UnsupportedDefinition(
+            f"state '{unreachable[0]}' is not reachable from StartAt '{start}'"
+        )
+    if not any(s.get("End") is True or s["Type"] in ("Succeed", "Fail") for s in states.values()):
+        raise UnsupportedDefinition("the definition has no terminal state")

@@ -1,0 +1,282 @@
+"""One pass of the interpreter over a definition: from a state, with an input, to an end.
+
+``Run`` owns the execution's clock-bound concerns (execution timeout, abort, scaled waits),
+moves from state to state and records the history; the Task state lives in ``task_state``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from lake.asl import task_state
+from lake.asl.choice import matches, parse_timestamp
+from lake.asl.definition import StateMachineDefinition
+from lake.asl.errors import (
+    STATES_NO_CHOICE_MATCHED,
+    STATES_RESULT_PATH_MATCH_FAILURE,
+    STATES_RUNTIME,
+    STATES_TIMEOUT,
+    StatesError,
+)
+from lake.asl.history import History, context_time, error_details, to_json
+from lake.asl.model import ExecutionResult, Integration, Stopped
+from lake.asl.paths import PathNotFound, PathWriteFailure, parse_path, parse_reference_path
+from lake.asl.payload import evaluate_expression, expression, render
+
+
+class FailStateReached(StatesError):
+    """A Fail state ends the execution with its (possibly absent) Error and Cause."""
+
+    def __init__(self, error: str | None, cause: str | None) -> None:
+        super().__init__(error, cause)
+
+
+class Run:
+    """Executes states from a starting point until the execution ends, recording events."""
+
+    def __init__(
+        self,
+        *,
+        definition: StateMachineDefinition,
+        resolve: Callable[[str], Integration],
+        history: History,
+        context: dict,
+        rng: random.Random,
+        sleep: Callable[[float], None],
+        abort: threading.Event | None,
+        time_scale: float,
+        timeout_scale: float,
+        clock: Callable[[], datetime],
+        region: str,
+    ) -> None:
+        self.definition = definition
+        self.resolve = resolve
+        self.history = history
+        self.context = context
+        self.rng = rng
+        self.abort = abort
+        self.time_scale = time_scale
+        self.timeout_scale = timeout_scale
+        self.clock = clock
+        self.region = region
+        self._sleep = sleep
+        timeout = definition.timeout_seconds
+        # Starts now: AWS also restarts the execution timeout when an execution is redriven.
+        self.deadline = time.monotonic() + timeout * timeout_scale if timeout else None
+
+    # -- the main loop -------------------------------------------------------------------
+
+    def execute(self, name: str, data: Any) -> ExecutionResult:
+        """Run from state ``name`` with input ``data`` to the end of the execution."""
+        handlers = {
+            "Pass": self._pass,
+            "Choice": self._choice,
+            "Wait": self._wait_state,
+            "Succeed": self._succeed,
+            "Fail": self._fail,
+        }
+        while True:
+            try:
+                self.check_stop()
+            except Stopped as stop:
+                return self._stopped(stop.status, name)
+            state = self.definition.states[name]
+            self.context["State"] = {
+                "EnteredTime": context_time(self.clock()),
+                "Name": name,
+                "RetryCount": 0,
+            }
+            self.history.state_entered(state["Type"], name, data)
+            try:
+                if state["Type"] == "Task":
+                    next_name, output = task_state.run_task(self, name, state, data)
+                else:
+                    next_name, output = handlers[state["Type"]](name, state, data)
+            except Stopped as stop:
+                return self._stopped(stop.status, name)
+            except StatesError as error:
+                return self._failed(error, name)
+            if next_name is None:
+                self.history.add(
+                    "ExecutionSucceeded",
+                    {"output": to_json(output), "outputDetails": {"truncated": False}},
+                )
+                return self._result("SUCCEEDED", output=output)
+            name, data = next_name, output
+
+    def _result(self, status: str, **fields: Any) -> ExecutionResult:
+        return ExecutionResult(
+            status=status,
+            output=fields.get("output"),
+            error=fields.get("error"),
+            cause=fields.get("cause"),
+            events=self.history.events,
+            redrive_count=self.context["Execution"]["RedriveCount"],
+            failed_state=fields.get("failed_state"),
+        )
+
+    def _failed(self, error: StatesError, name: str) -> ExecutionResult:
+        self.history.add("ExecutionFailed", error_details(error.error, error.cause))
+        return self._result("FAILED", error=error.error, cause=error.cause, failed_state=name)
+
+    def _stopped(self, status: str, name: str) -> ExecutionResult:
+        if status == "TIMED_OUT":
+            self.history.add("ExecutionTimedOut", {"error": STATES_TIMEOUT})
+            return self._result(status, error=STATES_TIMEOUT, failed_state=name)
+        self.history.add("ExecutionAborted")
+        return self._result(status, failed_state=name)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def check_stop(self) -> None:
+        """Raise Stopped if the execution has timed out or been asked to abort."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise Stopped("TIMED_OUT")
+        if self.abort is not None and self.abort.is_set():
+            raise Stopped("ABORTED")
+
+    def wait(self, seconds: float) -> None:
+        """Wait ``seconds`` (already scaled); raise Stopped at the deadline or on abort."""
+        timed_out = False
+        if self.deadline is not None:
+            remaining = max(self.deadline - time.monotonic(), 0.0)
+            if seconds >= remaining:
+                seconds, timed_out = remaining, True
+        self._sleep_for(seconds)
+        if self.abort is not None and self.abort.is_set():
+            raise Stopped("ABORTED")
+        if timed_out:
+            raise Stopped("TIMED_OUT")
+
+    def _sleep_for(self, seconds: float) -> None:
+        # With the real clock, wait on the abort event so that an abort cuts a long wait short;
+        # an injected sleep (tests) is always called, so it sees every requested wait.
+        if self._sleep is time.sleep and self.abort is not None:
+            self.abort.wait(seconds)
+        else:
+            self._sleep(seconds)
+
+    # -- input and output processing -----------------------------------------------------
+
+    def input_path(self, state: dict, data: Any) -> Any:
+        """The effective input after InputPath (null -> {})."""
+        return self._select(state, "InputPath", data)
+
+    def output_path(self, state: dict, output: Any) -> Any:
+        """The state output after OutputPath (null -> {})."""
+        return self._select(state, "OutputPath", output)
+
+    def _select(self, state: dict, key: str, data: Any) -> Any:
+        if key not in state:
+            return data
+        if state[key] is None:
+            return {}
+        path = parse_path(state[key])
+        try:
+            return path.read(self.context if path.context else data)
+        except PathNotFound as error:
+            raise StatesError(STATES_RUNTIME, str(error)) from error
+
+    def result_path(self, holder: dict, data: Any, result: Any) -> Any:
+        """``data`` with ``result`` at ``holder``'s ResultPath (default $; null keeps data)."""
+        if "ResultPath" in holder and holder["ResultPath"] is None:
+            return data
+        path = parse_reference_path(holder.get("ResultPath", "$"))
+        try:
+            return path.write(data, result)
+        except PathWriteFailure as error:
+            raise StatesError(STATES_RESULT_PATH_MATCH_FAILURE, str(error)) from error
+
+    # -- the states other than Task --------------------------------------------------------
+
+    def _pass(self, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
+        effective = self.input_path(state, data)
+        if "Parameters" in state:
+            effective = render(state["Parameters"], effective, self.context, self.rng)
+        result = state.get("Result", effective)
+        output = self.output_path(state, self.result_path(state, data, result))
+        self.history.state_exited("Pass", name, output)
+        return state.get("Next"), output
+
+    def _choice(self, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
+        effective = self.input_path(state, data)
+        next_name = choose(state, effective, self.context)
+        output = self.output_path(state, effective)
+        self.history.state_exited("Choice", name, output)
+        return next_name, output
+
+    def _wait_state(self, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
+        effective = self.input_path(state, data)
+        self.wait(self._wait_seconds(state, effective) * self.time_scale)
+        output = self.output_path(state, effective)
+        self.history.state_exited("Wait", name, output)
+        return state.get("Next"), output
+
+    def _wait_seconds(self, state: dict, data: Any) -> float:
+        if "Seconds" in state:
+            return state["Seconds"]
+        if "SecondsPath" in state:
+            seconds = self._read(state["SecondsPath"], data, "SecondsPath")
+            if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+                raise StatesError(
+                    STATES_RUNTIME,
+                    f"The SecondsPath parameter does not reference a valid positive integer: "
+                    f"{to_json(seconds)}",
+                )
+            return seconds
+        text = (
+            state["Timestamp"]
+            if "Timestamp" in state
+            else self._read(state["TimestampPath"], data, "TimestampPath")
+        )
+        moment = parse_timestamp(text)
+        if moment is None:
+            raise StatesError(
+                STATES_RUNTIME,
+                f"The TimestampPath parameter does not reference a valid ISO-8601 timestamp: "
+                f"{to_json(text)}",
+            )
+        return max((moment - self.clock()).total_seconds(), 0.0)
+
+    def _read(self, text: str, data: Any, field: str) -> Any:
+        return evaluate_expression(expression(text), data, self.context, self.rng, field)
+
+    def _succeed(self, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
+        output = self.output_path(state, self.input_path(state, data))
+        self.history.state_exited("Succeed", name, output)
+        return None, output
+
+    def _fail(self, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
+        error, cause = state.get("Error"), state.get("Cause")
+        if "ErrorPath" in state:
+            error = self._fail_text(state["ErrorPath"], data, "ErrorPath")
+        if "CausePath" in state:
+            cause = self._fail_text(state["CausePath"], data, "CausePath")
+        raise FailStateReached(error, cause)
+
+    def _fail_text(self, text: str, data: Any, field: str) -> str:
+        value = self._read(text, data, field)
+        if not isinstance(value, str):
+            raise StatesError(
+                STATES_RUNTIME,
+                f"The {field} '{text}' does not resolve to a string: {to_json(value)}",
+            )
+        return value
+
+
+def choose(state: dict, effective: Any, context: dict) -> str:
+    """The Next of the first matching Choice rule, else Default, else States.NoChoiceMatched."""
+    for rule in state["Choices"]:
+        if matches(rule, effective, context):
+            return rule["Next"]
+    if "Default" in state:
+        return state["Default"]
+    raise StatesError(
+        STATES_NO_CHOICE_MATCHED,
+        f"No Choice rule matched and there is no Default, for the input {to_json(effective)}",
+    )
