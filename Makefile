@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
-.PHONY: run test lint format bench bench-quick synth deploy destroy check-java check-node clean
+.PHONY: run test lint format bench bench-quick synth bootstrap deploy destroy check-java check-node clean
 
 run: $(STAMP) check-java
 	$(BIN)/lake demo
@@ -24,10 +24,11 @@ run: $(STAMP) check-java
 test: $(STAMP) $(NODE_STAMP) check-java check-node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# cfn-lint prints warnings but fails only on errors (CDK's own output carries a few W3005).
 lint: $(STAMP) synth
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint cdk.out/*.template.json
+	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -39,16 +40,25 @@ bench: $(STAMP) check-java
 bench-quick: $(STAMP) check-java
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
-# Deployment. `make synth` needs no AWS credentials. Before the first `make deploy` into an
-# account/region, run once: `$(CDK) bootstrap aws://ACCOUNT/REGION`.
+# Deployment (see docs/aws.md). `make synth` needs no AWS credentials; cdk-nag's AwsSolutions
+# checks run on every synth and fail it on any unsuppressed finding. `make deploy` and
+# `make destroy` use the account and region of your AWS credentials (AWS_PROFILE, AWS_REGION);
+# run `make bootstrap` once per account and region before the first deploy. Pass CDK context
+# with CDK_ARGS, e.g.  make deploy CDK_ARGS="-c alertEmail=you@example.com -c glueNumberOfWorkers=4"
+CDK_ARGS ?=
+
 synth: $(STAMP) $(NODE_STAMP) check-node
-	$(CDK) synth --quiet
+	$(CDK) synth --quiet $(CDK_ARGS)
+
+bootstrap: $(STAMP) $(NODE_STAMP) check-node
+	$(CDK) bootstrap $(CDK_ARGS)
 
 deploy: $(STAMP) $(NODE_STAMP) check-node
-	$(CDK) deploy --require-approval broadening
+	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
 
+# Keeps the buckets (they hold the data); docs/aws.md says how to empty and delete them.
 destroy: $(STAMP) $(NODE_STAMP) check-node
-	$(CDK) destroy
+	$(CDK) destroy $(CDK_ARGS)
 
 # Re-install only when the pins change.
 $(STAMP): pyproject.toml

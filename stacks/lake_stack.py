@@ -1,0 +1,87 @@
+"""The one stack of movement-lake: storage, catalog, job, workflow and alerts, deployed together
+by one `cdk deploy`. Environment-agnostic, so `cdk synth` needs no AWS credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from settings import GLUE_SCRIPT, STATE_MACHINE_FILE, Settings
+from stacks.alerts import Alerts
+from stacks.catalog import Catalog
+from stacks.job import TransformJob
+from stacks.python_function import lambda_code, powertools_layer
+from stacks.storage import Storage
+from stacks.workflow import Workflow
+
+
+class MovementLakeStack(Stack):
+    """S3 -> EventBridge -> Step Functions (validate Lambda -> Glue .sync -> Athena .sync), with
+    an e-mail alert for every execution that ends badly."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        glue_script: Path = GLUE_SCRIPT,
+        definition_file: Path = STATE_MACHINE_FILE,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.settings = settings
+        self.storage = Storage(self, "Storage", settings=settings)
+        self.catalog = Catalog(
+            self,
+            "Catalog",
+            settings=settings,
+            curated=self.storage.curated,
+            athena_results=self.storage.athena_results,
+        )
+        self.job = TransformJob(
+            self,
+            "Transform",
+            settings=settings,
+            raw=self.storage.raw,
+            curated=self.storage.curated,
+            script=glue_script,
+        )
+        code, layer = lambda_code(), powertools_layer(self)
+        self.workflow = Workflow(
+            self,
+            "Ingest",
+            settings=settings,
+            raw=self.storage.raw,
+            curated=self.storage.curated,
+            athena_results=self.storage.athena_results,
+            catalog=self.catalog,
+            job=self.job,
+            code=code,
+            layer=layer,
+            definition_file=definition_file,
+        )
+        self.alerts = Alerts(
+            self,
+            "Alerts",
+            settings=settings,
+            state_machine=self.workflow.state_machine,
+            code=code,
+            layer=layer,
+        )
+
+        outputs = {
+            "RawBucket": (self.storage.raw.bucket_name, "Upload exports to travel_times/<city>/"),
+            "CuratedBucket": (self.storage.curated.bucket_name, "The Parquet lake"),
+            "StateMachineArn": (
+                self.workflow.state_machine.state_machine_arn,
+                "One execution per uploaded export",
+            ),
+            "AthenaWorkGroup": (self.catalog.workgroup_name, "Query the lake in this workgroup"),
+            "Database": (self.catalog.database_name, "Glue database of the travel_times table"),
+            "AlertTopicArn": (self.alerts.topic.topic_arn, "Alerts of failed executions"),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)
