@@ -11,6 +11,24 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+# Errors only. In a Python (interpreter) session Spark prints "Setting default log level" unless
+# the level of its own loggers (configured here through `org`) equals the root's.
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.org.name = org
+logger.org.level = error
+logger.com.name = com
+logger.com.level = error
+logger.datanucleus.name = DataNucleus
+logger.datanucleus.level = error
+"""
+
 
 def local_spark_session(
     home: Path,
@@ -23,6 +41,10 @@ def local_spark_session(
     catalog = home / "catalog"
     catalog.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 2
+    # Quiet on the console: the CLI shows its own progress; Spark's errors still reach stderr.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no hostname warning
+    log_config = catalog / "log4j2.properties"
+    log_config.write_text(_LOG4J2)
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
@@ -37,7 +59,11 @@ def local_spark_session(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
             f"jdbc:derby:;databaseName={catalog / 'metastore_db'};create=true",
         )
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={catalog}")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={catalog} -Dlog4j2.configurationFile={log_config.as_uri()}",
+        )
         .enableHiveSupport()
     )
     session = builder.getOrCreate()

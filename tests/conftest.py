@@ -16,11 +16,39 @@ def load_event(name: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
+def spark_home(tmp_path_factory) -> Path:
+    """The folder of the test session's Spark catalog. A JVM's Derby metastore location is fixed
+    when the session starts, so the end-to-end tests use this folder as their lake home."""
+    return tmp_path_factory.mktemp("spark-home")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_home):
     """The one local SparkSession of this test session, configured like the local runtime's."""
     from lake.spark import local_spark_session
 
-    home = tmp_path_factory.mktemp("spark-home")
-    session = local_spark_session(home, app_name="movement-lake-tests", shuffle_partitions=4)
+    session = local_spark_session(spark_home, app_name="movement-lake-tests", shuffle_partitions=4)
     yield session
     session.stop()
+
+
+@pytest.fixture
+def lake_home(spark, spark_home, monkeypatch):
+    """A clean lake home for one end-to-end test. All e2e tests share the test session's Spark
+    catalog folder (a JVM's Derby location is fixed), so each starts from empty buckets, an
+    empty execution database and outbox, and no table (the engine creates it again)."""
+    import shutil
+
+    from lake.home import LakeHome
+
+    home = LakeHome(spark_home)
+    spark.sql(f"DROP TABLE IF EXISTS `{home.settings.database}`.`{home.settings.table}`")
+    for folder in (home.buckets, home.logs, home.outbox):
+        shutil.rmtree(folder, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{home.db_path}{suffix}").unlink(missing_ok=True)
+    monkeypatch.setenv("LAKE_HOME", str(spark_home))
+    monkeypatch.setenv("LAKE_TIME_SCALE", "0.001")  # Retry waits in milliseconds
+    for name in ("LAKE_SMTP_HOST", "LAKE_SMTP_PORT", "LAKE_ALERT_EMAIL", "LAKE_SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    return home.ensure()

@@ -1,0 +1,130 @@
+"""The two EventBridge events of the workflow, shaped exactly as AWS delivers them.
+
+- S3 "Object Created" (source `aws.s3`): what a PUT into the raw bucket sends; it is matched
+  against `contract.layout.object_created_rule_pattern` and becomes the execution's input.
+- "Step Functions Execution Status Change" (source `aws.states`): what an execution that ends
+  FAILED, TIMED_OUT or ABORTED sends; it feeds the alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+from lake.home import LOCAL_ACCOUNT, LOCAL_REGION
+
+ALERT_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVABLE_STATUSES = ALERT_STATUSES  # AWS redrives executions that failed, timed out or aborted
+_SEQUENCE_START = time.time_ns()
+
+
+def _event_time(at: dt.datetime | None) -> str:
+    # EventBridge's `time` is second-precision UTC with a Z.
+    return (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sequencer() -> str:
+    # S3's sequencer: a hex string that grows with each event for the same key.
+    return format(time.time_ns() - _SEQUENCE_START + (1 << 60), "X")
+
+
+def object_created_event(
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str,
+    *,
+    at: dt.datetime | None = None,
+    reason: str = "PutObject",
+    version_id: str | None = None,
+) -> dict[str, Any]:
+    """The S3 "Object Created" event as EventBridge delivers it. `etag` may carry S3's quotes;
+    events carry it bare. `version-id` is there for versioned buckets (the raw bucket is)."""
+    obj: dict[str, Any] = {"key": key, "size": size, "etag": etag.strip('"')}
+    if version_id:
+        obj["version-id"] = version_id
+    obj["sequencer"] = _sequencer()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": LOCAL_ACCOUNT,
+        "time": _event_time(at),
+        "region": LOCAL_REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": obj,
+            "request-id": secrets.token_hex(8).upper(),
+            "requester": LOCAL_ACCOUNT,
+            "source-ip-address": "127.0.0.1",
+            "reason": reason,
+        },
+    }
+
+
+def execution_status_change_event(
+    *,
+    execution_arn: str,
+    state_machine_arn: str,
+    name: str,
+    status: str,
+    start_date: dt.datetime,
+    stop_date: dt.datetime | None,
+    input: str | None,
+    output: str | None = None,
+    error: str | None = None,
+    cause: str | None = None,
+    redrive_count: int = 0,
+    redrive_date: dt.datetime | None = None,
+    redrive_status: str | None = None,
+    redrive_status_reason: str | None = None,
+) -> dict[str, Any]:
+    """The "Step Functions Execution Status Change" event. Dates in `detail` are epoch
+    milliseconds, as Step Functions sends them."""
+
+    def millis(value: dt.datetime | None) -> int | None:
+        return None if value is None else int(value.timestamp() * 1000)
+
+    if redrive_status is None:
+        redrive_status = "REDRIVABLE" if status in REDRIVABLE_STATUSES else "NOT_REDRIVABLE"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": LOCAL_ACCOUNT,
+        "time": _event_time(stop_date or start_date),
+        "region": LOCAL_REGION,
+        "resources": [execution_arn],
+        "detail": {
+            "executionArn": execution_arn,
+            "stateMachineArn": state_machine_arn,
+            "name": name,
+            "status": status,
+            "startDate": millis(start_date),
+            "stopDate": millis(stop_date),
+            "input": input,
+            "output": output,
+            "inputDetails": {"included": input is not None},
+            "outputDetails": {"included": output is not None} if output is not None else None,
+            "error": error,
+            "cause": cause,
+            "stateMachineVersionArn": None,
+            "stateMachineAliasArn": None,
+            "redriveCount": redrive_count,
+            "redriveDate": millis(redrive_date),
+            "redriveStatus": redrive_status,
+            "redriveStatusReason": redrive_status_reason,
+        },
+    }
+
+
+def event_json(value: Any) -> str:
+    """An execution's input or output as Step Functions stores it: compact JSON text."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,176 @@
+"""A minimal S3 client over the lake home's bucket folders, for code written against boto3.
+
+Why not moto or botocore's Stubber: both are test tools. moto patches every botocore call of the
+process and keeps objects in its own memory, while the lake's buckets are folders that other
+programs and other `lake` processes write; the Stubber replays canned answers. The validator
+needs four calls, so the runtime serves exactly those, with boto3's shapes and error codes
+(`botocore.exceptions.ClientError` with `NoSuchKey`/`404`, `client.exceptions.NoSuchKey`)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import secrets
+import types
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from lake.home import LakeHome, NotInBucket
+
+
+class NoSuchKey(ClientError):
+    """boto3's `client.exceptions.NoSuchKey`."""
+
+
+class NoSuchBucket(ClientError):
+    """boto3's `client.exceptions.NoSuchBucket`."""
+
+
+def _error(cls: type[ClientError], code: str, message: str, operation: str, status: int):
+    response = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return cls(response, operation)  # type: ignore[arg-type]
+
+
+def file_etag(path: Path) -> str:
+    """S3's ETag of a single-part upload: the MD5 of the content, hex, in double quotes."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return f'"{digest.hexdigest()}"'
+
+
+def version_id(path: Path) -> str:
+    """The version id of the file's current content. The stack's raw bucket is versioned;
+    the local one keeps only the latest version, named by its size and modification time so
+    that the event and GetObject agree on it."""
+    stat = path.stat()
+    digest = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int]:
+    """`bytes=a-b`, `bytes=a-` or `bytes=-n` -> inclusive (first, last), clamped like S3."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+    if not match or match.groups() == ("", ""):
+        raise ValueError(f"unsupported Range {header!r}")
+    first, last = match.groups()
+    if first == "":
+        return max(size - int(last), 0), size - 1
+    return int(first), min(int(last) if last else size - 1, size - 1)
+
+
+class LocalS3Client:
+    """The subset of boto3's S3 client the project's code calls, served from a lake home."""
+
+    def __init__(self, home: LakeHome) -> None:
+        self.home = home
+        self.exceptions = types.SimpleNamespace(
+            NoSuchKey=NoSuchKey, NoSuchBucket=NoSuchBucket, ClientError=ClientError
+        )
+
+    def _path(self, bucket: str, key: str, operation: str) -> Path:
+        try:
+            path = self.home.object_path(bucket, key)
+        except NotInBucket as e:
+            raise _error(NoSuchBucket, "NoSuchBucket", str(e), operation, 404) from e
+        if not path.is_file():
+            if operation == "HeadObject":  # HEAD has no body, so S3 answers a bare 404
+                raise _error(ClientError, "404", "Not Found", operation, 404)
+            raise _error(
+                NoSuchKey, "NoSuchKey", "The specified key does not exist.", operation, 404
+            )
+        return path
+
+    @staticmethod
+    def _metadata(path: Path) -> dict[str, Any]:
+        stat = path.stat()
+        return {
+            "ContentLength": stat.st_size,
+            "ETag": file_etag(path),
+            "LastModified": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(microsecond=0),
+            "ContentType": "text/csv" if ".csv" in path.name else "binary/octet-stream",
+            "VersionId": version_id(path),
+            "AcceptRanges": "bytes",
+            "Metadata": {},
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    def head_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        return self._metadata(self._path(Bucket, Key, "HeadObject"))
+
+    def get_object(
+        self,
+        *,
+        Bucket: str,
+        Key: str,
+        Range: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        path = self._path(Bucket, Key, "GetObject")
+        meta = self._metadata(path)
+        size = meta["ContentLength"]
+        with path.open("rb") as f:
+            if Range:
+                first, last = _parse_range(Range, size)
+                if first >= size:
+                    raise _error(
+                        ClientError,
+                        "InvalidRange",
+                        "The requested range is not satisfiable",
+                        "GetObject",
+                        416,
+                    )
+                f.seek(first)
+                data = f.read(last - first + 1)
+                meta["ContentRange"] = f"bytes {first}-{last}/{size}"
+                meta["ResponseMetadata"] = {"HTTPStatusCode": 206}
+            else:
+                data = f.read()
+        meta["ContentLength"] = len(data)
+        meta["Body"] = StreamingBody(io.BytesIO(data), len(data))
+        return meta
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes | str, **_: Any) -> dict[str, Any]:
+        data = Body.encode() if isinstance(Body, str) else bytes(Body)
+        path = put_file_bytes(self.home, Bucket, Key, data)
+        return {"ETag": file_etag(path), "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+def put_file_bytes(home: LakeHome, bucket: str, key: str, data: bytes) -> Path:
+    """Write an object atomically: a hidden temporary file renamed into place, so that a watcher
+    never sees half an object (S3 objects appear whole, too)."""
+    path = home.object_path(bucket, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def copy_file_into(home: LakeHome, bucket: str, key: str, source: Path) -> Path:
+    """Copy a local file into a bucket atomically (see put_file_bytes)."""
+    path = home.object_path(bucket, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+    try:
+        with source.open("rb") as src, tmp.open("wb") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                dst.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,178 @@
+"""Tables and JSON for the CLI's read-only commands: executions, describe, history, alerts,
+query results."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+from typing import Any
+
+from rich.box import SIMPLE_HEAD
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from lake.db import ExecutionRecord
+from lake.integrations.athena import QueryOutcome
+from lake.timeline import cause_message, event_time, failure_details
+
+STATUS_STYLE = {
+    "SUCCEEDED": "green",
+    "FAILED": "red",
+    "TIMED_OUT": "red",
+    "ABORTED": "yellow",
+    "RUNNING": "blue",
+}
+
+
+def local_time(value: dt.datetime | None) -> str:
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration(record: ExecutionRecord) -> str:
+    end = record.stop_date or dt.datetime.now(dt.UTC).timestamp()
+    seconds = end - record.start_date
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def executions_table(records: list[ExecutionRecord]) -> Table:
+    table = Table(
+        title=f"{len(records)} execution(s), newest first", title_justify="left", box=SIMPLE_HEAD
+    )
+    # Names are what the user types next (describe, redrive): never cut them.
+    table.add_column("Name", no_wrap=True, min_width=max(len(r.name) for r in records))
+    table.add_column("Status", no_wrap=True)
+    table.add_column("File (raw key)", overflow="fold")
+    table.add_column("Started", no_wrap=True)
+    table.add_column("Took", no_wrap=True, justify="right")
+    table.add_column("Redrives", justify="right")
+    for r in records:
+        table.add_row(
+            r.name,
+            Text(r.status, STATUS_STYLE.get(r.status, "")),
+            r.source_key or "",
+            local_time(r.started),
+            duration(r),
+            str(r.redrive_count) if r.redrive_count else "",
+        )
+    return table
+
+
+def describe_panel(record: ExecutionRecord) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("Name", record.name),
+        ("ARN", record.arn),
+        ("Status", Text(record.status, STATUS_STYLE.get(record.status, ""))),
+        ("File", record.source_key or ""),
+        ("Started", local_time(record.started)),
+        ("Stopped", local_time(record.stopped)),
+        ("Took", duration(record)),
+        ("Redrives", str(record.redrive_count)),
+    ]
+    if record.rerun_of:
+        rows.append(("Re-run of", record.rerun_of.rsplit(":", 1)[-1]))
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _event_note(event: dict[str, Any]) -> str:
+    kind = event["type"]
+    details = failure_details(event)
+    if details:
+        cause = cause_message(details.get("cause"))  # the readable part of the JSON cause
+        return f"{details.get('error')}: {cause[:120]}" if cause else str(details.get("error"))
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            if "resource" in value:
+                return f"{value.get('resourceType', '')}:{value['resource']}"
+            if kind == "ExecutionRedriven":
+                return f"redrive #{value.get('redriveCount', '')}"
+    return ""
+
+
+def _state_of(event: dict[str, Any]) -> str:
+    for key in ("stateEnteredEventDetails", "stateExitedEventDetails"):
+        if key in event:
+            return event[key].get("name", "")
+    return ""
+
+
+def history_table(events: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(events)} history event(s)", title_justify="left")
+    for name in ("ID", "Type", "State", "Time", "+s", "Details"):
+        table.add_column(name, justify="right" if name in ("ID", "+s") else "left")
+    start = event_time(events[0]) if events else None
+    current = ""
+    for event in events:
+        current = _state_of(event) or current
+        when = event_time(event)
+        kind = event["type"]
+        style = (
+            "red"
+            if "Failed" in kind or "TimedOut" in kind
+            else (
+                "green"
+                if kind.endswith("Succeeded")
+                else ("yellow" if "Redriven" in kind or "Aborted" in kind else "")
+            )
+        )
+        table.add_row(
+            str(event["id"]),
+            Text(kind, style),
+            _state_of(event) or (current if kind.startswith("Task") else ""),
+            local_time(when),
+            f"{(when - start).total_seconds():.1f}" if start else "",
+            _event_note(event),
+        )
+    return table
+
+
+def alerts_table(alerts: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(alerts)} alert(s), newest first", title_justify="left")
+    for name in ("Date", "Subject", "Delivery"):
+        table.add_column(name)
+    for alert in alerts:
+        table.add_row(alert["date"], alert["subject"], alert["delivery"] or "")
+    return table
+
+
+def plain(value: Any) -> Any:
+    """A query value as JSON/CSV shows it."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def query_table(outcome: QueryOutcome) -> RenderableType:
+    table = Table(show_lines=False)
+    for name in outcome.columns:
+        table.add_column(name)
+    for row in outcome.rows:
+        table.add_row(*("" if v is None else str(plain(v)) for v in row))
+    note = Text(f"{len(outcome.rows):,} row(s)", "dim")
+    return Group(table, note) if outcome.columns else Text("done", "dim")
+
+
+def query_csv(outcome: QueryOutcome) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(outcome.columns)
+    writer.writerows([[plain(v) for v in row] for row in outcome.rows])
+    return buffer.getvalue()
+
+
+def query_json(outcome: QueryOutcome) -> str:
+    return json.dumps(
+        [dict(zip(outcome.columns, (plain(v) for v in row), strict=True)) for row in outcome.rows],
+        ensure_ascii=False,
+        indent=2,
+    )

@@ -1,0 +1,119 @@
+"""`lake watch`: every file that lands in the raw bucket folder, put there by any program,
+starts an execution, as S3 -> EventBridge -> Step Functions does in AWS.
+
+- A watchdog observer reports file system events; a path is handled once it has been quiet for
+  `settle_s` (a copy in progress fires many events; S3 objects appear whole).
+- On start, after the observer runs (so nothing slips between the two), a scan hands every
+  file in the folder to the engine. The engine's ledger of object versions (key, size, mtime)
+  makes this pick exactly the files not processed yet, plus those whose execution was
+  interrupted by a stop or a kill: no file is lost, none is processed twice.
+- Parallelism is the engine's pool (`--parallel N`); Glue runs are serialized inside it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from lake.engine import Engine
+
+
+class _Changes(FileSystemEventHandler):
+    """Remembers when each file last changed."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.changed: dict[Path, float] = {}
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        path = getattr(event, "dest_path", "") or event.src_path
+        path = Path(path.decode() if isinstance(path, bytes) else path)
+        if path.name.startswith("."):
+            return  # hidden temporary files of atomic writes
+        with self.lock:
+            self.changed[path] = time.monotonic()
+
+    def settled(self, quiet_s: float) -> list[Path]:
+        now = time.monotonic()
+        with self.lock:
+            ready = [p for p, t in self.changed.items() if now - t >= quiet_s]
+            for path in ready:
+                del self.changed[path]
+        return ready
+
+
+class RawFolderWatcher:
+    """Watches the raw bucket folder of an open engine until `stop` is set."""
+
+    def __init__(self, engine: Engine, console: Console | None = None, settle_s: float = 0.5):
+        self.engine = engine
+        self.console = console or Console(stderr=True)
+        self.settle_s = settle_s
+        self.bucket = engine.home.settings.raw_bucket
+        self.root = engine.home.bucket_path(self.bucket)
+        self.started: dict[str, str] = {}  # execution name -> last status reported
+
+    def scan(self) -> list[str]:
+        """Hand every file already in the folder to the engine; the executions it started."""
+        versions = self.engine.landed_objects()
+        names = [name for v in versions if (name := self._landed(v.key))]
+        self.console.print(
+            f"{len(versions)} file(s) already in the raw bucket: started {len(names)} not "
+            f"processed yet (new, or interrupted last time); {len(versions) - len(names)} were "
+            "processed before"
+        )
+        return names
+
+    def _landed(self, key: str) -> str | None:
+        """Hand one file to the engine; the execution's name if this started one."""
+        try:
+            name, started = self.engine.land(self.bucket, key)
+        except Exception as e:  # one bad file must not stop the watch
+            self.console.print(f"[red]could not start {key}: {e}[/]")
+            return None
+        if not started or name is None:
+            return None
+        self.started[name] = "RUNNING"
+        self.console.print(f"[blue]▶[/] {key} → execution [bold]{name}[/]")
+        return name
+
+    def _report_finished(self) -> None:
+        store = self.engine.store
+        assert store is not None
+        for name, last in list(self.started.items()):
+            if last != "RUNNING":
+                continue
+            record = store.find_execution(name)
+            if record and record.finished:
+                self.started[name] = record.status
+                colour = "green" if record.status == "SUCCEEDED" else "red"
+                why = f": {record.error}" if record.error else ""
+                self.console.print(
+                    f"[{colour}]■[/] {record.source_key} → {record.status}{why} ({name})"
+                )
+
+    def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
+        """Watch until `stop` is set."""
+        changes = _Changes()
+        observer = Observer()
+        observer.schedule(changes, str(self.root), recursive=True)
+        observer.start()
+        try:
+            self.scan()
+            if ready is not None:
+                ready.set()
+            while not stop.wait(0.2):
+                for path in changes.settled(self.settle_s):
+                    if path.is_file():
+                        self._landed(self.engine.home.key_of(self.bucket, path))
+                self._report_finished()
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+            self._report_finished()

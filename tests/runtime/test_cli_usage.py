@@ -1,0 +1,56 @@
+"""The CLI's answers to wrong use: one clear sentence on stderr, no traceback, exit status 2
+for bad use and 1 for a request that cannot be served."""
+
+from __future__ import annotations
+
+import pytest
+
+from lake import cli
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKE_HOME", str(tmp_path / "lake"))
+    return tmp_path
+
+
+def _run(capsys, *args: str) -> tuple[int, str]:
+    status = cli.main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.err
+
+
+def test_upload_without_a_city_or_key_says_how_to_give_one(capsys, home):
+    source = home / "2019.csv"
+    source.write_text("x\n")
+    status, err = _run(capsys, "upload", str(source))
+    assert status == 2
+    assert "--city CITY" in err and "travel_times/CITY/2019.csv" in err
+
+
+def test_upload_of_a_key_the_rule_ignores_is_refused_before_anything_is_copied(capsys, home):
+    source = home / "notes.txt"
+    source.write_text("x\n")
+    status, err = _run(capsys, "upload", str(source), "--city", "bogota")
+    assert status == 2
+    assert "would not start the workflow" in err
+    assert not (home / "lake" / "buckets").exists()
+
+
+def test_upload_of_a_missing_file(capsys, home):
+    status, err = _run(capsys, "upload", str(home / "nope.csv"), "--city", "bogota")
+    assert status == 2
+    assert "is not a file" in err
+
+
+@pytest.mark.parametrize("command", ["describe", "history", "rerun", "redrive"])
+def test_an_unknown_execution_is_named_and_the_listing_command_suggested(capsys, command):
+    status, err = _run(capsys, command, "no-such-execution")
+    assert status == 1
+    assert "no execution named 'no-such-execution'" in err and "lake executions" in err
+
+
+def test_listing_an_empty_lake_says_how_to_start(capsys):
+    assert cli.main(["executions"]) == 0
+    assert "lake demo" in capsys.readouterr().out

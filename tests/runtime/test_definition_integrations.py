@@ -1,0 +1,80 @@
+"""The local runtime executes the very ASL file the stack deploys, and can play every service
+it calls; a definition calling anything else is refused when the runtime starts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import settings
+from lake.asl import UnsupportedDefinition
+from lake.engine import Engine, definition_substitutions, load_workflow
+from lake.home import LakeHome
+from lake.integrations import MissingIntegration
+
+
+def test_the_runtime_executes_the_state_machine_file_of_the_project(tmp_path):
+    engine = Engine(LakeHome(tmp_path))
+    assert engine.definition_file == settings.STATE_MACHINE_FILE
+
+
+def test_every_resource_of_the_deployed_definition_has_a_local_integration(tmp_path):
+    home = LakeHome(tmp_path)
+    resources = load_workflow(home).resources()
+    assert resources  # the file has tasks
+    integrations = Engine(home)._build_integrations()
+    assert resources <= set(integrations), resources - set(integrations)
+
+
+def test_every_placeholder_of_the_definition_gets_a_local_value(tmp_path):
+    home = LakeHome(tmp_path)
+    text = settings.STATE_MACHINE_FILE.read_text()
+    for name in definition_substitutions(home):
+        assert "${" + name + "}" in text  # no stale substitution
+    loaded = json.dumps(load_workflow(home).raw)
+    assert "${" not in loaded
+
+
+def test_a_definition_calling_a_service_without_local_integration_is_refused_at_start(tmp_path):
+    definition = json.loads(settings.STATE_MACHINE_FILE.read_text())
+    definition["States"]["Validate"]["Resource"] = "arn:aws:states:::dynamodb:putItem"
+    path = tmp_path / "other.asl.json"
+    path.write_text(json.dumps(definition))
+    with pytest.raises((MissingIntegration, UnsupportedDefinition)) as refused:
+        Engine(LakeHome(tmp_path / "home"), definition_file=path).open()
+    assert "dynamodb:putItem" in str(refused.value)
+
+
+def _keyword_dict_keys(source: str, keyword: str) -> set[str]:
+    """The string keys of the dict passed as `keyword=` in a Python source file."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == keyword
+            and isinstance(node.value, ast.Dict)
+        ):
+            return {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    raise AssertionError(f"no {keyword}= in the stack")
+
+
+def test_the_stack_deploys_the_same_file_with_the_same_placeholders(tmp_path):
+    import inspect
+
+    from stacks import job, workflow
+
+    # the stack's state machine reads the file the runtime executes
+    deployed = inspect.signature(workflow.Workflow.__init__).parameters["definition_file"].default
+    assert deployed == settings.STATE_MACHINE_FILE == Engine(LakeHome(tmp_path)).definition_file
+    # and substitutes the same placeholders the runtime substitutes
+    stack_keys = _keyword_dict_keys(inspect.getsource(workflow), "definition_substitutions")
+    assert stack_keys == set(definition_substitutions(LakeHome(tmp_path)))
+    # the Glue job's script arguments are the ones the runtime passes by default
+    from lake.integrations.glue import default_arguments
+
+    job_args = _keyword_dict_keys(inspect.getsource(job), "default_arguments")
+    # (Glue's own arguments are hyphenated, the script's snake_case)
+    script_args = {name for name in job_args if "-" not in name.removeprefix("--")}
+    assert script_args == set(default_arguments(LakeHome(tmp_path)))
