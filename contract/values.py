@@ -27,6 +27,9 @@ _MOVEMENT_ID = re.compile(MOVEMENT_ID_PATTERN)
 _TRAVEL_TIME = re.compile(TRAVEL_TIME_PATTERN)
 
 BOM = "\ufeff"
+# The characters str.strip() removes (Python's whitespace, all below U+3001), spelled out so that
+# the Glue job trims exactly the same ones in Spark.
+WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
 
 
 @dataclass(frozen=True)

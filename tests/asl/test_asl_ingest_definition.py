@@ -95,7 +95,7 @@ def test_a_run_with_fake_integrations_produces_the_expected_output(machine):
     assert result.status == "SUCCEEDED"
     assert result.output == {
         **EVENT,
-        "source": SOURCE,
+        "validated": SOURCE,
         "transform": {"job_run_id": "jr_1", "state": "SUCCEEDED", "execution_time_s": 42},
         "job": {"manifest": MANIFEST},
         "registration": {"query_execution_id": "q-1", "state": "SUCCEEDED"},
