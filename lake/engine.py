@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import settings as project_settings
 from contract import layout
@@ -308,10 +309,11 @@ class Engine:
         if not patterns.matches(pattern, event):
             return None
         detail = event["detail"]
+        key = unquote_plus(detail["object"]["key"])  # S3 URL-encodes keys in its events
         return self.start(
             dict(event),
-            name=execution_name_for(detail["object"]["key"]),
-            source=(detail["bucket"]["name"], detail["object"]["key"]),
+            name=execution_name_for(key),
+            source=(detail["bucket"]["name"], key),
         )
 
     # --- executions ----------------------------------------------------------------------

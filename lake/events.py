@@ -13,6 +13,7 @@ import secrets
 import time
 import uuid
 from typing import Any
+from urllib.parse import quote_plus
 
 from lake.home import LOCAL_ACCOUNT, LOCAL_REGION
 
@@ -42,8 +43,9 @@ def object_created_event(
     version_id: str | None = None,
 ) -> dict[str, Any]:
     """The S3 "Object Created" event as EventBridge delivers it. `etag` may carry S3's quotes;
-    events carry it bare. `version-id` is there for versioned buckets (the raw bucket is)."""
-    obj: dict[str, Any] = {"key": key, "size": size, "etag": etag.strip('"')}
+    events carry it bare. `version-id` is there for versioned buckets (the raw bucket is).
+    S3 URL-encodes the key in its events (a space becomes '+'); consumers decode it."""
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "etag": etag.strip('"')}
     if version_id:
         obj["version-id"] = version_id
     obj["sequencer"] = _sequencer()
