@@ -1,0 +1,268 @@
+"""Check and cast export rows per the data contract: pure DataFrame functions, no Python UDFs.
+
+Every rule comes from `contract` (patterns, whitespace, reason order), so a row gets here the
+very reason `contract.values.reject_reason` gives it in Python. Checks and casts are computed in
+one projection (`classify`), which the table rows, the rejects and the counts all derive from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    DataType,
+    DateType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from contract import columns as c
+from contract import values as v
+from glue.partition import PARTITION_NAMES
+from glue.read import CORRUPT_RECORD
+
+REJECT_REASON = "reject_reason"
+SOURCE_ROW = "source_row"  # 1 = the first data row under the header
+RAW_RECORD = "raw_record"  # the row's text, for rows Spark could not split into the columns
+TABLE_COLUMNS: tuple[str, ...] = tuple(col.name for col in c.DATA_COLUMNS)
+_SPARK_TYPES: dict[str, DataType] = {
+    "bigint": LongType(),
+    "int": IntegerType(),
+    "string": StringType(),
+    "date": DateType(),
+    "double": DoubleType(),
+    "timestamp": TimestampType(),
+}
+# The table as Spark reads it back: the contract's columns, then the partition columns.
+TABLE_SCHEMA = StructType(
+    [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.DATA_COLUMNS]
+    + [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.PARTITION_COLUMNS]
+)
+# (?d): `$` then only skips a final "\n", as Python's does; Java would also skip "\r", U+2028...
+# The trailing (?s:.*) takes that "\n" too, so that a match replaces the whole value.
+_DATE_RANGE = "(?d)(?:" + v.DATE_RANGE_PATTERN + ")(?s:.*)"
+# The 8 groups joined by ",", which none of them can hold (day type and time of day have none).
+_DATE_RANGE_GROUPS = ",".join(f"${i}" for i in range(1, 9))
+# Within a partition, rows sorted like this put equal values next to each other for Parquet.
+SORT_COLUMNS = ("date_range", "origin_movement_id", "destination_movement_id")
+
+
+def _raw(name: str) -> Column:
+    return F.col(f"`{name}`")
+
+
+# Code points of the whitespace above U+0020 (at or below it, only control characters).
+_WIDE_WHITESPACE = sorted(ord(ch) for ch in v.WHITESPACE if ord(ch) > 32)
+
+
+def _col(name: str) -> Column:
+    return F.col(f"`{name}`")
+
+
+def _stripped(name: str) -> str:
+    return f"_stripped {name}"
+
+
+def _not_whitespace(code_point: Column) -> Column:
+    return (code_point > 32) & ~code_point.isin(_WIDE_WHITESPACE)
+
+
+def _strip(value: Column) -> Column:
+    """`value.strip()` as Python does it. Trimming a set of characters costs a search per
+    character, so it only runs for the rare value that starts or ends with a maybe-space."""
+    clean_edges = _not_whitespace(F.ascii(value)) & _not_whitespace(
+        F.ascii(F.substring(value, -1, 1))
+    )
+    return F.when(clean_edges, value).otherwise(F.btrim(value, F.lit(v.WHITESPACE)))
+
+
+def _blank(name: str) -> Column:
+    return F.coalesce(_col(_stripped(name)) == "", F.lit(True))
+
+
+def _matches(name: str, pattern: str) -> Column:
+    return F.coalesce(_col(_stripped(name)).rlike(pattern), F.lit(False))
+
+
+def _plain_integer(name: str) -> Column:
+    """True when the stripped value is written as its integer is (digits, no sign, no leading
+    zero): it then matches the contract's patterns without running a regex."""
+    value = _col(_stripped(name))
+    number = value.cast("bigint")
+    return F.coalesce((number.cast("string") == value) & (number >= 0), F.lit(False))
+
+
+def _all(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result & condition
+    return result
+
+
+def _any(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result | condition
+    return result
+
+
+def distributed_by_start_date(rows: DataFrame) -> DataFrame:
+    """Number the raw export rows (`source_row`), keep only the contract's columns, and spread
+    them over tasks so that all rows with the same START date share one.
+
+    The file is parsed by one task (multiLine); the checks are the costly part, so they run
+    after this shuffle, on every core. The key is the start date's numbers, cut out without a
+    regex: for a valid Date Range these are the day's month, day and year however padded, so
+    each table partition is written by one task (one file), and no second shuffle is needed.
+
+    `source_row` relies on the file being one Spark partition read in order: then
+    monotonically_increasing_id is the row's position."""
+    start = F.substring_index(_raw(c.DATE_RANGE), "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
+    start_numbers = [
+        F.substring_index(F.substring_index(start, "/", i), "/", -1).cast("int") for i in (1, 2, 3)
+    ]
+    return rows.select(
+        *(_raw(name) for name in c.SOURCE_COLUMNS),
+        CORRUPT_RECORD,
+        (F.monotonically_increasing_id() + 1).alias(SOURCE_ROW),
+    ).repartition(*start_numbers)
+
+
+def classify(rows: DataFrame) -> DataFrame:
+    """Add to export rows (as `distributed_by_start_date` gives them) the table's typed values
+    and `reject_reason` (null for a valid row).
+
+    Built in layers (strip and split, then cast and check, then decide), so that each value is
+    computed once and each generated method stays small enough for the JVM to compile: one
+    flat projection of all the rules ran several times slower."""
+    date_range = _raw(c.DATE_RANGE)
+    # One regex pass per Date Range: a value that matches becomes its 8 groups joined by ",";
+    # one that does not is returned unchanged (and always differs from a match's groups).
+    groups_text = F.regexp_replace(date_range, _DATE_RANGE, _DATE_RANGE_GROUPS)
+    layer1 = rows.select(
+        "*",
+        *(_strip(_raw(n)).alias(_stripped(n)) for n in c.SOURCE_COLUMNS),
+        groups_text.alias("_date_range_groups"),
+    )
+    layer2 = layer1.select(
+        "*",
+        F.coalesce(F.col("_date_range_groups") != date_range, F.lit(False)).alias("_matched"),
+        F.split(F.col("_date_range_groups"), ",").alias("_groups"),
+    )
+
+    def group(i: int) -> Column:
+        return F.when(F.col("_matched"), F.col("_groups").getItem(i))
+
+    def date(first: int) -> Column:  # null for a day that does not exist (non-ANSI make_date)
+        month, day, year = (group(first + i).cast("int") for i in range(3))
+        return F.make_date(year, month, day)
+
+    layer3 = layer2.select(
+        "*",
+        _col(_stripped(c.ORIGIN_ID)).cast("bigint").alias("origin_movement_id"),
+        _col(_stripped(c.DESTINATION_ID)).cast("bigint").alias("destination_movement_id"),
+        date(0).alias("start_date"),
+        date(3).alias("end_date"),
+        F.when(group(6) != "", group(6)).alias("day_type"),  # empty: the part is absent
+        F.when(group(7) != "", group(7)).alias("time_of_day"),
+        _col(_stripped(c.MEAN_TRAVEL_TIME)).cast("double").alias("mean_travel_time_s"),
+        _col(_stripped(c.LOWER_TRAVEL_TIME)).cast("double").alias("lower_bound_travel_time_s"),
+        _col(_stripped(c.UPPER_TRAVEL_TIME)).cast("double").alias("upper_bound_travel_time_s"),
+    )
+
+    ids_valid = [
+        F.coalesce(F.col(column) > 0, F.lit(False))
+        & (_plain_integer(name) | _matches(name, v.MOVEMENT_ID_PATTERN))
+        for name, column in (
+            (c.ORIGIN_ID, "origin_movement_id"),
+            (c.DESTINATION_ID, "destination_movement_id"),
+        )
+    ]
+    date_range_valid = F.col("_matched") & F.coalesce(
+        F.col("start_date") <= F.col("end_date"),
+        F.lit(False),  # null: a day that does not exist
+    )
+    times_valid = [
+        # The mean is required (a blank one is already missing_field); bounds may be empty.
+        _plain_integer(name)
+        | _matches(name, v.TRAVEL_TIME_PATTERN)
+        | (_blank(name) if name != c.MEAN_TRAVEL_TIME else F.lit(False))
+        for name in c.TRAVEL_TIME_COLUMNS
+    ]
+    breaks = {
+        c.MALFORMED_ROW: F.col(CORRUPT_RECORD).isNotNull(),
+        c.MISSING_FIELD: _any([_blank(n) for n in c.REQUIRED_VALUES]),
+        c.BAD_MOVEMENT_ID: ~_all(ids_valid),
+        c.BAD_DATE_RANGE: ~date_range_valid,
+        c.BAD_TRAVEL_TIME: ~_all(times_valid),
+    }
+    reason: Column | None = None
+    for name in c.REJECT_REASONS:  # the contract's order: the first rule a row breaks wins
+        reason = F.when(breaks[name], name) if reason is None else reason.when(breaks[name], name)
+
+    internal = [
+        *(_stripped(n) for n in c.SOURCE_COLUMNS),
+        "_date_range_groups",
+        "_matched",
+        "_groups",
+    ]
+    return layer3.select(
+        "*",
+        reason.alias(REJECT_REASON),
+        _raw(c.ORIGIN_NAME).alias("origin_display_name"),
+        _raw(c.DESTINATION_NAME).alias("destination_display_name"),
+        date_range.alias("date_range"),
+    ).drop(*internal)
+
+
+def reason_counts(classified: DataFrame) -> list[Column]:
+    """Aggregates for `DataFrame.observe`: rows read, and rows per reject reason."""
+    reason = F.col(REJECT_REASON)
+    return [
+        F.count(F.lit(1)).alias("read"),
+        *(F.count(F.when(reason == name, True)).alias(name) for name in c.REJECT_REASONS),
+    ]
+
+
+def table_rows(
+    classified: DataFrame, source_key: str, city: str, ingested_at: dt.datetime
+) -> DataFrame:
+    """The valid rows as the table holds them: the contract's columns and types, then the
+    partition columns (city from the key; year/month/day of the START date)."""
+    return classified.where(F.col(REJECT_REASON).isNull()).select(
+        *(F.col(name) for name in TABLE_COLUMNS if name not in ("source_key", "ingested_at")),
+        F.lit(source_key).alias("source_key"),
+        F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
+        F.lit(city).alias("city"),
+        F.year("start_date").alias("year"),
+        F.month("start_date").alias("month"),
+        F.dayofmonth("start_date").alias("day"),
+    )
+
+
+def sorted_for_parquet(table: DataFrame) -> DataFrame:
+    """Rows sorted within each task by partition (as the partitioned writer needs) and then so
+    that equal values sit next to each other, which Parquet's encodings compress well."""
+    return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS)
+
+
+def rejected_rows(classified: DataFrame) -> DataFrame:
+    """The rows set aside, in file order: original values under their header names, then why
+    and where (and the row's text when it could not be split into the columns)."""
+    return (
+        classified.where(F.col(REJECT_REASON).isNotNull())
+        .select(
+            *(_raw(name) for name in c.SOURCE_COLUMNS),
+            F.col(REJECT_REASON),
+            F.col(SOURCE_ROW),
+            F.col(CORRUPT_RECORD).alias(RAW_RECORD),
+        )
+        .repartition(1)  # few rows: one CSV per run
+        .sortWithinPartitions(SOURCE_ROW)
+    )
