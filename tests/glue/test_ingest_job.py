@@ -1,0 +1,280 @@
+"""The Glue job on local PySpark: the table it writes, the rows it sets aside, its manifest, and
+the invariant across re-runs, re-uploads and interrupted runs. Small generated files; the one
+session-wide SparkSession."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+import glue.job
+from contract import columns as c
+from contract.errors import MissingColumns
+from glue.errors import TooManyRejects
+from glue.job import JobArguments
+from lake.generate import generate
+
+pytestmark = pytest.mark.spark
+
+
+class Lake:
+    """A curated bucket in a temp folder, and helpers to run the job and read the table back."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.curated = root / "curated"
+        self.runs = 0
+
+    def export(self, key: str, **options) -> tuple[Path, object]:
+        path = self.root / "raw" / key
+        return path, generate(path, **options)
+
+    def run(self, spark, key: str, path: Path, **options) -> dict:
+        self.runs += 1
+        args = JobArguments(
+            source_path=str(path),
+            source_key=key,
+            curated_path=str(self.curated),
+            manifest_path=str(self.root / "manifests" / f"run-{self.runs}.json"),
+            **options,
+        )
+        return glue.job.run(spark, args)
+
+    def table(self) -> pa.Table:
+        folder = self.curated / "travel_times"
+        if not folder.exists():
+            return pa.table({"source_key": pa.array([], pa.string())})
+        return ds.dataset(folder, format="parquet", partitioning="hive").to_table()
+
+    def rows_of(self, key: str) -> list[dict]:
+        rows = self.table().to_pylist()
+        return sorted(
+            (
+                {k: v for k, v in r.items() if k != "ingested_at"}
+                for r in rows
+                if r["source_key"] == key
+            ),
+            key=lambda r: json.dumps(r, sort_keys=True, default=str),
+        )
+
+
+@pytest.fixture
+def lake(tmp_path) -> Lake:
+    return Lake(tmp_path)
+
+
+KEY = "travel_times/bogota/2019.csv"
+
+
+def test_the_table_holds_the_contract_columns_types_and_partitions(spark, lake):
+    # GIVEN an export as gzip with a BOM and CRLF line ends
+    path, _ = lake.export(KEY + ".gz", rows=400, seed=1, bom=True, crlf=True, geometry=True)
+    # WHEN the job runs
+    manifest = lake.run(spark, KEY + ".gz", path)
+    # THEN every row is in the table with the contract's types
+    table = lake.table()
+    assert table.num_rows == 400 == manifest["rows"]["written"]
+    types = {f.name: str(f.type) for f in table.schema}
+    assert types["origin_movement_id"] == "int64"
+    assert types["start_date"] == "date32[day]"
+    assert types["ingested_at"].startswith("timestamp")
+    assert types["mean_travel_time_s"] == types["upper_bound_travel_time_s"] == "double"
+    assert [col.name for col in c.DATA_COLUMNS] == [
+        f.name for f in table.schema if f.name not in ("city", "year", "month", "day")
+    ]
+    # partitioned by the START date, unpadded, one file per partition for this source
+    for row in table.to_pylist():
+        start = row["start_date"]
+        assert (row["city"], row["year"], row["month"], row["day"]) == (
+            "bogota",
+            start.year,
+            start.month,
+            start.day,
+        )
+        assert row["end_date"] >= start
+        assert row["source_key"] == KEY + ".gz"
+    folders = sorted(p.parent for p in (lake.curated / "travel_times").rglob("*.parquet"))
+    assert len(folders) == len(set(folders)) == len(manifest["partitions_written"])
+    assert all("month=0" not in str(f) and "day=0" not in str(f) for f in folders)
+    assert all(p.name.endswith(".snappy.parquet") for p in lake.curated.rglob("*.parquet"))
+
+
+def test_quoted_commas_quotes_newlines_and_accents_survive(spark, lake):
+    header = ",".join(c.SOURCE_COLUMNS)
+    path = lake.root / "raw" / "travel_times" / "lima" / "quoted.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        header
+        + '\n1,"Jirón ""Unión"", Lima\nCentro",2,Miraflores,"6/1/2019 - 6/30/2019, Weekdays, '
+        'AM Peak (7AM - 10AM)",100.5,90,\n',
+        encoding="utf-8",
+    )
+    manifest = lake.run(spark, "travel_times/lima/quoted.csv", path)
+    (row,) = lake.table().to_pylist()
+    assert row["origin_display_name"] == 'Jirón "Unión", Lima\nCentro'
+    assert (row["day_type"], row["time_of_day"]) == ("Weekdays", "AM Peak (7AM - 10AM)")
+    assert (row["mean_travel_time_s"], row["upper_bound_travel_time_s"]) == (100.5, None)
+    assert manifest["rows"] == {
+        "read": 1,
+        "written": 1,
+        "rejected": 0,
+        "rejected_by_reason": dict.fromkeys(c.REJECT_REASONS, 0),
+    }
+
+
+def test_bad_rows_are_set_aside_with_the_reason_the_contract_gives(spark, lake):
+    path, stats = lake.export(KEY, rows=600, seed=5, bad_share=0.25)
+    manifest = lake.run(spark, KEY, path, reject_threshold=0.5)
+    assert manifest["rows"]["rejected_by_reason"] == {
+        reason: stats.bad_rows.get(reason, 0) for reason in c.REJECT_REASONS
+    }
+    assert manifest["rows"]["written"] == 600 - stats.bad == lake.table().num_rows
+    rejects_file = Path(manifest["rejects_path"])
+    assert rejects_file.is_relative_to(lake.curated / "rejects" / "travel_times" / "bogota")
+    with rejects_file.open(encoding="utf-8", newline="") as f:
+        rejects = list(csv.DictReader(f))
+    assert Counter(r["reject_reason"] for r in rejects) == Counter(stats.bad_rows)
+    # original values are kept
+    assert all(c.DATE_RANGE in r for r in rejects)
+
+
+def test_more_bad_rows_than_the_threshold_fail_with_counts_by_reason(spark, lake):
+    good, _ = lake.export("travel_times/bogota/good.csv", rows=200, seed=9)
+    lake.run(spark, "travel_times/bogota/good.csv", good)
+    before = lake.table().num_rows
+    path, stats = lake.export(KEY, rows=1000, seed=6, bad_share=0.05)
+    with pytest.raises(TooManyRejects) as error:
+        lake.run(spark, KEY, path)
+    message = str(error.value)
+    assert "50 of 1,000 rows" in message
+    for reason, n in stats.bad_rows.items():
+        assert f"{reason} {n}" in message
+    assert KEY in message
+    assert lake.table().num_rows == before  # nothing of this file became visible
+
+
+def test_half_a_percent_of_bad_rows_succeeds_and_sets_them_aside(spark, lake):
+    path, stats = lake.export(KEY, rows=1000, seed=7, bad_share=0.005)
+    manifest = lake.run(spark, KEY, path)
+    assert manifest["rows"]["rejected"] == 5 == stats.bad
+    assert manifest["rows"]["written"] == 995 == lake.table().num_rows
+
+
+def test_a_missing_column_fails_before_any_spark_work(spark, lake):
+    path = lake.root / "raw" / KEY
+    path.parent.mkdir(parents=True)
+    path.write_text(",".join(c.SOURCE_COLUMNS[:-1]) + "\n1,a,2,b,6/1/2019 - 6/1/2019,5,4\n")
+    with pytest.raises(MissingColumns, match="Range - Upper Bound Travel Time"):
+        lake.run(spark, KEY, path)
+    assert not (lake.curated / "travel_times").exists()
+
+
+def test_the_manifest_lists_partitions_and_the_sql_that_registers_them(spark, lake):
+    path, _ = lake.export(KEY, rows=300, seed=11, date_ranges=3)
+    manifest = lake.run(spark, KEY, path)
+    written = manifest["partitions_written"]
+    assert sum(p["rows"] for p in written) == 300
+    assert all(p["files"] == 1 for p in written)
+    sql = manifest["register_partitions_sql"]
+    assert sql.startswith("ALTER TABLE `uber_movement`.`travel_times` ADD IF NOT EXISTS")
+    for p in written:
+        assert (
+            f"PARTITION (city='{p['city']}', year={p['year']}, month={p['month']}, day={p['day']})"
+            in sql
+        )
+    assert json.loads(Path(lake.root / "manifests" / "run-1.json").read_text()) == manifest
+
+
+def test_the_same_file_twice_leaves_its_rows_once_and_other_keys_untouched(spark, lake):
+    other, _ = lake.export("travel_times/lima/other.csv", rows=150, seed=12)
+    lake.run(spark, "travel_times/lima/other.csv", other)
+    other_rows = lake.rows_of("travel_times/lima/other.csv")
+    path, _ = lake.export(KEY, rows=250, seed=13)
+    lake.run(spark, KEY, path)
+    once = lake.rows_of(KEY)
+    lake.run(spark, KEY, path)  # a duplicate event, a re-run
+    assert lake.rows_of(KEY) == once
+    assert len(once) == 250
+    assert lake.rows_of("travel_times/lima/other.csv") == other_rows
+
+
+def test_a_reupload_whose_dates_moved_leaves_only_the_new_version(spark, lake):
+    path, _ = lake.export(KEY, rows=200, seed=14, date_ranges="daily")
+    first = lake.run(spark, KEY, path)
+    old_partitions = {
+        tuple(p[k] for k in ("city", "year", "month", "day")) for p in first["partitions_written"]
+    }
+    path, _ = lake.export(KEY, rows=120, seed=15, date_ranges=2)  # same key, other dates
+    second = lake.run(spark, KEY, path)
+    new_partitions = {
+        tuple(p[k] for k in ("city", "year", "month", "day")) for p in second["partitions_written"]
+    }
+    assert old_partitions - new_partitions  # the dates really moved
+    assert len(lake.rows_of(KEY)) == 120
+    emptied = {
+        tuple(p[k] for k in ("city", "year", "month", "day")) for p in second["partitions_emptied"]
+    }
+    assert emptied == old_partitions - new_partitions
+    table = lake.table().to_pylist()
+    assert {(r["city"], r["year"], r["month"], r["day"]) for r in table} == new_partitions
+
+
+@pytest.mark.parametrize("kill_at", ["before_publish", "mid_move", "after_commit"])
+def test_an_interrupted_run_then_a_rerun_leaves_the_latest_version_once(
+    spark, lake, monkeypatch, kill_at
+):
+    # GIVEN version 1 of the key is in the lake
+    path, _ = lake.export(KEY, rows=200, seed=16, date_ranges="daily")
+    lake.run(spark, KEY, path)
+    v1 = lake.rows_of(KEY)
+    path, _ = lake.export(KEY, rows=180, seed=17, date_ranges=4)
+
+    # WHEN a run of version 2 is killed part-way
+    class Killed(BaseException):
+        pass
+
+    from glue import publish as publish_module
+    from glue.storage import LocalStorage
+
+    if kill_at == "before_publish":  # between writing (staging) and committing
+
+        def killed_publish(*args, **kwargs):
+            raise Killed
+
+        monkeypatch.setattr(glue.job, "publish", killed_publish)
+    elif kill_at == "mid_move":
+        real_move, moves = LocalStorage.move, []
+
+        def move_then_die(self, source, target):
+            if moves:
+                raise Killed
+            moves.append(target)
+            real_move(self, source, target)
+
+        monkeypatch.setattr(LocalStorage, "move", move_then_die)
+    else:
+        real_write = publish_module.write_commit_record
+
+        def commit_then_die(*args, **kwargs):
+            real_write(*args, **kwargs)
+            raise Killed
+
+        monkeypatch.setattr(publish_module, "write_commit_record", commit_then_die)
+    with pytest.raises(Killed):
+        lake.run(spark, KEY, path)
+    monkeypatch.undo()
+    if kill_at == "before_publish":
+        assert lake.rows_of(KEY) == v1  # the old version is still what readers see
+
+    # THEN running the latest version again leaves exactly its rows, once
+    lake.run(spark, KEY, path)
+    latest = lake.rows_of(KEY)
+    assert len(latest) == 180
+    assert len({json.dumps(r, sort_keys=True, default=str) for r in latest}) <= 180
+    assert lake.table().num_rows == 180
