@@ -1,4 +1,6 @@
-"""Named errors for files that break the data contract. Each message says what is wrong and how to fix it."""
+"""Named errors for files that break the data contract.
+
+Each message says what is wrong and how to fix it."""
 
 
 class ContractViolation(ValueError):

@@ -37,12 +37,12 @@ class SourceKey:
 
 
 def starts_workflow(key: str) -> bool:
-    """True for the keys the EventBridge rule matches: under `travel_times/`, ending `.csv`/`.csv.gz`."""
+    """True for the keys the EventBridge rule matches: under `travel_times/`, `.csv`/`.csv.gz`."""
     return key.startswith(RAW_PREFIX) and key.endswith(RAW_SUFFIXES)
 
 
 def parse_source_key(key: str) -> SourceKey:
-    """Split a raw key into city and file name, or raise InvalidSourceKey saying what is expected."""
+    """Split a raw key into city and file name, or raise InvalidSourceKey saying what to do."""
     if not starts_workflow(key):
         raise InvalidSourceKey(
             f"s3 key {key!r} is not a travel-times export: expected {EXPECTED_LAYOUT}."
@@ -61,7 +61,9 @@ def parse_source_key(key: str) -> SourceKey:
         )
     stem = file_name.removesuffix(".gz").removesuffix(".csv")
     if not stem:
-        raise InvalidSourceKey(f"s3 key {key!r} has an empty file name: expected {EXPECTED_LAYOUT}.")
+        raise InvalidSourceKey(
+            f"s3 key {key!r} has an empty file name: expected {EXPECTED_LAYOUT}."
+        )
     return SourceKey(key=key, city=city, file_name=file_name)
 
 
@@ -88,8 +90,6 @@ def object_created_rule_pattern(raw_bucket: str) -> dict:
         "detail-type": ["Object Created"],
         "detail": {
             "bucket": {"name": [raw_bucket]},
-            "object": {
-                "key": [{"wildcard": f"{RAW_PREFIX}*{suffix}"} for suffix in RAW_SUFFIXES]
-            },
+            "object": {"key": [{"wildcard": f"{RAW_PREFIX}*{suffix}"} for suffix in RAW_SUFFIXES]},
         },
     }

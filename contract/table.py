@@ -29,7 +29,8 @@ def create_table_sql(database: str, table: str, location: str) -> str:
     )
     parts = ", ".join(f"{quote_identifier(p.name)} {p.athena_type}" for p in PARTITION_COLUMNS)
     return (
-        f"CREATE EXTERNAL TABLE IF NOT EXISTS {quote_identifier(database)}.{quote_identifier(table)} (\n"
+        "CREATE EXTERNAL TABLE IF NOT EXISTS "
+        f"{quote_identifier(database)}.{quote_identifier(table)} (\n"
         f"  {cols}\n)\n"
         f"PARTITIONED BY ({parts})\n"
         "STORED AS PARQUET\n"
@@ -46,7 +47,8 @@ def register_partitions_sql(
     specs = []
     for p in partitions:
         values = ", ".join(
-            f"{col.name}={_partition_value(col.athena_type, p[col.name])}" for col in PARTITION_COLUMNS
+            f"{col.name}={_partition_value(col.athena_type, p[col.name])}"
+            for col in PARTITION_COLUMNS
         )
         specs.append(f"PARTITION ({values})")
     if not specs:

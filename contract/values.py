@@ -19,7 +19,9 @@ DATE_RANGE_PATTERN = (
     r"[ \t]*(?:,[ \t]*([^,]*[^, \t])[ \t]*,[ \t]*([^,]*[^, \t])[ \t]*)?$"
 )
 MOVEMENT_ID_PATTERN = r"^[0-9]{1,19}$"  # positive is checked after the cast (bigint range)
-TRAVEL_TIME_PATTERN = r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"  # non-negative decimal, no sign/exponent
+TRAVEL_TIME_PATTERN = (
+    r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"  # non-negative decimal, no sign/exponent
+)
 MAX_BIGINT = 2**63 - 1
 
 _DATE_RANGE = re.compile(DATE_RANGE_PATTERN)
