@@ -14,6 +14,8 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+# (this one takes the Node major versions to silence)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
 .PHONY: run test lint format bench bench-quick synth bootstrap deploy destroy check-java check-node clean
