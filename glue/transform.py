@@ -61,14 +61,6 @@ def _raw(name: str) -> Column:
 _WIDE_WHITESPACE = sorted(ord(ch) for ch in v.WHITESPACE if ord(ch) > 32)
 
 
-def _col(name: str) -> Column:
-    return F.col(f"`{name}`")
-
-
-def _stripped(name: str) -> str:
-    return f"_stripped {name}"
-
-
 def _not_whitespace(code_point: Column) -> Column:
     return (code_point > 32) & ~code_point.isin(_WIDE_WHITESPACE)
 
@@ -80,22 +72,6 @@ def _strip(value: Column) -> Column:
         F.ascii(F.substring(value, -1, 1))
     )
     return F.when(clean_edges, value).otherwise(F.btrim(value, F.lit(v.WHITESPACE)))
-
-
-def _blank(name: str) -> Column:
-    return F.coalesce(_col(_stripped(name)) == "", F.lit(True))
-
-
-def _matches(name: str, pattern: str) -> Column:
-    return F.coalesce(_col(_stripped(name)).rlike(pattern), F.lit(False))
-
-
-def _plain_integer(name: str) -> Column:
-    """True when the stripped value is written as its integer is (digits, no sign, no leading
-    zero): it then matches the contract's patterns without running a regex."""
-    value = _col(_stripped(name))
-    number = value.cast("bigint")
-    return F.coalesce((number.cast("string") == value) & (number >= 0), F.lit(False))
 
 
 def _all(conditions: list[Column]) -> Column:
@@ -138,66 +114,72 @@ def classify(rows: DataFrame) -> DataFrame:
     """Add to export rows (as `distributed_by_start_date` gives them) the table's typed values
     and `reject_reason` (null for a valid row).
 
-    Built in layers (strip and split, then cast and check, then decide), so that each value is
-    computed once and each generated method stays small enough for the JVM to compile: one
-    flat projection of all the rules ran several times slower."""
+    One projection: Spark computes each value used twice (a stripped field, the Date Range's
+    groups) once. Typed values are only meaningful for valid rows; rejects keep the raw text."""
+    stripped = {name: _strip(_raw(name)) for name in c.SOURCE_COLUMNS}
     date_range = _raw(c.DATE_RANGE)
     # One regex pass per Date Range: a value that matches becomes its 8 groups joined by ",";
     # one that does not is returned unchanged (and always differs from a match's groups).
     groups_text = F.regexp_replace(date_range, _DATE_RANGE, _DATE_RANGE_GROUPS)
-    layer1 = rows.select(
-        "*",
-        *(_strip(_raw(n)).alias(_stripped(n)) for n in c.SOURCE_COLUMNS),
-        groups_text.alias("_date_range_groups"),
-    )
-    layer2 = layer1.select(
-        "*",
-        F.coalesce(F.col("_date_range_groups") != date_range, F.lit(False)).alias("_matched"),
-        F.split(F.col("_date_range_groups"), ",").alias("_groups"),
-    )
-
-    def group(i: int) -> Column:
-        return F.when(F.col("_matched"), F.col("_groups").getItem(i))
+    matched = F.coalesce(groups_text != date_range, F.lit(False))
+    groups = F.split(groups_text, ",")
 
     def date(first: int) -> Column:  # null for a day that does not exist (non-ANSI make_date)
-        month, day, year = (group(first + i).cast("int") for i in range(3))
+        month, day, year = (groups.getItem(first + i).cast("int") for i in range(3))
         return F.make_date(year, month, day)
 
-    layer3 = layer2.select(
-        "*",
-        _col(_stripped(c.ORIGIN_ID)).cast("bigint").alias("origin_movement_id"),
-        _col(_stripped(c.DESTINATION_ID)).cast("bigint").alias("destination_movement_id"),
-        date(0).alias("start_date"),
-        date(3).alias("end_date"),
-        F.when(group(6) != "", group(6)).alias("day_type"),  # empty: the part is absent
-        F.when(group(7) != "", group(7)).alias("time_of_day"),
-        _col(_stripped(c.MEAN_TRAVEL_TIME)).cast("double").alias("mean_travel_time_s"),
-        _col(_stripped(c.LOWER_TRAVEL_TIME)).cast("double").alias("lower_bound_travel_time_s"),
-        _col(_stripped(c.UPPER_TRAVEL_TIME)).cast("double").alias("upper_bound_travel_time_s"),
-    )
+    def part(i: int) -> Column:  # day type, time of day: "" when absent
+        return F.when(groups.getItem(i) != "", groups.getItem(i))
+
+    typed = {
+        "origin_movement_id": stripped[c.ORIGIN_ID].cast("bigint"),
+        "origin_display_name": _raw(c.ORIGIN_NAME),
+        "destination_movement_id": stripped[c.DESTINATION_ID].cast("bigint"),
+        "destination_display_name": _raw(c.DESTINATION_NAME),
+        "date_range": date_range,
+        "start_date": date(0),
+        "end_date": date(3),
+        "day_type": part(6),
+        "time_of_day": part(7),
+        "mean_travel_time_s": stripped[c.MEAN_TRAVEL_TIME].cast("double"),
+        "lower_bound_travel_time_s": stripped[c.LOWER_TRAVEL_TIME].cast("double"),
+        "upper_bound_travel_time_s": stripped[c.UPPER_TRAVEL_TIME].cast("double"),
+    }
+
+    def blank(name: str) -> Column:
+        return F.coalesce(stripped[name] == "", F.lit(True))
+
+    def matches(name: str, pattern: str) -> Column:
+        return F.coalesce(stripped[name].rlike(pattern), F.lit(False))
+
+    def plain_integer(name: str) -> Column:
+        # Written as its integer is (digits, no sign, no leading zero): then it matches the
+        # contract's number patterns, and the regex (the costly check) is not run.
+        number = stripped[name].cast("bigint")
+        return F.coalesce((number.cast("string") == stripped[name]) & (number >= 0), F.lit(False))
 
     ids_valid = [
-        F.coalesce(F.col(column) > 0, F.lit(False))
-        & (_plain_integer(name) | _matches(name, v.MOVEMENT_ID_PATTERN))
+        F.coalesce(typed[column] > 0, F.lit(False))
+        & (plain_integer(name) | matches(name, v.MOVEMENT_ID_PATTERN))
         for name, column in (
             (c.ORIGIN_ID, "origin_movement_id"),
             (c.DESTINATION_ID, "destination_movement_id"),
         )
     ]
-    date_range_valid = F.col("_matched") & F.coalesce(
-        F.col("start_date") <= F.col("end_date"),
+    date_range_valid = matched & F.coalesce(
+        typed["start_date"] <= typed["end_date"],
         F.lit(False),  # null: a day that does not exist
     )
     times_valid = [
         # The mean is required (a blank one is already missing_field); bounds may be empty.
-        _plain_integer(name)
-        | _matches(name, v.TRAVEL_TIME_PATTERN)
-        | (_blank(name) if name != c.MEAN_TRAVEL_TIME else F.lit(False))
+        plain_integer(name)
+        | matches(name, v.TRAVEL_TIME_PATTERN)
+        | (blank(name) if name != c.MEAN_TRAVEL_TIME else F.lit(False))
         for name in c.TRAVEL_TIME_COLUMNS
     ]
     breaks = {
         c.MALFORMED_ROW: F.col(CORRUPT_RECORD).isNotNull(),
-        c.MISSING_FIELD: _any([_blank(n) for n in c.REQUIRED_VALUES]),
+        c.MISSING_FIELD: _any([blank(name) for name in c.REQUIRED_VALUES]),
         c.BAD_MOVEMENT_ID: ~_all(ids_valid),
         c.BAD_DATE_RANGE: ~date_range_valid,
         c.BAD_TRAVEL_TIME: ~_all(times_valid),
@@ -206,19 +188,11 @@ def classify(rows: DataFrame) -> DataFrame:
     for name in c.REJECT_REASONS:  # the contract's order: the first rule a row breaks wins
         reason = F.when(breaks[name], name) if reason is None else reason.when(breaks[name], name)
 
-    internal = [
-        *(_stripped(n) for n in c.SOURCE_COLUMNS),
-        "_date_range_groups",
-        "_matched",
-        "_groups",
-    ]
-    return layer3.select(
+    return rows.select(
         "*",
         reason.alias(REJECT_REASON),
-        _raw(c.ORIGIN_NAME).alias("origin_display_name"),
-        _raw(c.DESTINATION_NAME).alias("destination_display_name"),
-        date_range.alias("date_range"),
-    ).drop(*internal)
+        *(value.alias(name) for name, value in typed.items()),
+    )
 
 
 def reason_counts(classified: DataFrame) -> list[Column]:
