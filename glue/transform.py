@@ -24,6 +24,7 @@ from pyspark.sql.types import (
 
 from contract import columns as c
 from contract import values as v
+from glue.date_range import date_range_columns
 from glue.partition import PARTITION_NAMES
 from glue.read import CORRUPT_RECORD
 
@@ -44,13 +45,9 @@ TABLE_SCHEMA = StructType(
     [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.DATA_COLUMNS]
     + [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.PARTITION_COLUMNS]
 )
-# (?d): `$` then only skips a final "\n", as Python's does; Java would also skip "\r", U+2028...
-# The trailing (?s:.*) takes that "\n" too, so that a match replaces the whole value.
-_DATE_RANGE = "(?d)(?:" + v.DATE_RANGE_PATTERN + ")(?s:.*)"
-# The 8 groups joined by ",", which none of them can hold (day type and time of day have none).
-_DATE_RANGE_GROUPS = ",".join(f"${i}" for i in range(1, 9))
 # Within a partition, rows sorted like this put equal values next to each other for Parquet.
 SORT_COLUMNS = ("date_range", "origin_movement_id", "destination_movement_id")
+NUMBER_COLUMNS = (*c.MOVEMENT_ID_COLUMNS, *c.TRAVEL_TIME_COLUMNS)
 
 
 def _raw(name: str) -> Column:
@@ -61,17 +58,23 @@ def _raw(name: str) -> Column:
 _WIDE_WHITESPACE = sorted(ord(ch) for ch in v.WHITESPACE if ord(ch) > 32)
 
 
-def _not_whitespace(code_point: Column) -> Column:
-    return (code_point > 32) & ~code_point.isin(_WIDE_WHITESPACE)
+def _starts_with_non_space(value: Column) -> Column:
+    """True when the first character is surely not whitespace (so the value is not blank)."""
+    first = F.ascii(value)  # code point of the first character; 0 for ""
+    return F.coalesce((first > 32) & ~first.isin(_WIDE_WHITESPACE), F.lit(False))
 
 
 def _strip(value: Column) -> Column:
-    """`value.strip()` as Python does it. Trimming a set of characters costs a search per
-    character, so it only runs for the rare value that starts or ends with a maybe-space."""
-    clean_edges = _not_whitespace(F.ascii(value)) & _not_whitespace(
-        F.ascii(F.substring(value, -1, 1))
-    )
-    return F.when(clean_edges, value).otherwise(F.btrim(value, F.lit(v.WHITESPACE)))
+    """`value.strip()` as Python does it (trimming a set of characters is slow in Spark: it is
+    only reached for values the fast checks below cannot decide)."""
+    return F.btrim(value, F.lit(v.WHITESPACE))
+
+
+def _plain_integer(value: Column) -> Column:
+    """True when the value is written exactly as its integer is (digits, no sign, no leading
+    zero, no space): it then matches the contract's number patterns, stripped or not."""
+    number = value.cast("bigint")
+    return F.coalesce((number.cast("string") == value) & (number >= 0), F.lit(False))
 
 
 def _all(conditions: list[Column]) -> Column:
@@ -114,66 +117,49 @@ def classify(rows: DataFrame) -> DataFrame:
     """Add to export rows (as `distributed_by_start_date` gives them) the table's typed values
     and `reject_reason` (null for a valid row).
 
-    One projection: Spark computes each value used twice (a stripped field, the Date Range's
-    groups) once. Typed values are only meaningful for valid rows; rejects keep the raw text."""
-    stripped = {name: _strip(_raw(name)) for name in c.SOURCE_COLUMNS}
-    date_range = _raw(c.DATE_RANGE)
-    # One regex pass per Date Range: a value that matches becomes its 8 groups joined by ",";
-    # one that does not is returned unchanged (and always differs from a match's groups).
-    groups_text = F.regexp_replace(date_range, _DATE_RANGE, _DATE_RANGE_GROUPS)
-    matched = F.coalesce(groups_text != date_range, F.lit(False))
-    groups = F.split(groups_text, ",")
+    One projection, in which Spark computes a value used twice once. Typed values are only
+    meaningful for valid rows; rejects keep the raw text."""
+    date_range = date_range_columns(_raw(c.DATE_RANGE))
+    # Most values are plain integers: they need neither stripping nor a regex. Spark evaluates
+    # the other branch of a `when` (and the right side of `|`, `&`) only when it is needed.
+    plain = {name: _plain_integer(_raw(name)) for name in NUMBER_COLUMNS}
 
-    def date(first: int) -> Column:  # null for a day that does not exist (non-ANSI make_date)
-        month, day, year = (groups.getItem(first + i).cast("int") for i in range(3))
-        return F.make_date(year, month, day)
-
-    def part(i: int) -> Column:  # day type, time of day: "" when absent
-        return F.when(groups.getItem(i) != "", groups.getItem(i))
-
-    typed = {
-        "origin_movement_id": stripped[c.ORIGIN_ID].cast("bigint"),
-        "origin_display_name": _raw(c.ORIGIN_NAME),
-        "destination_movement_id": stripped[c.DESTINATION_ID].cast("bigint"),
-        "destination_display_name": _raw(c.DESTINATION_NAME),
-        "date_range": date_range,
-        "start_date": date(0),
-        "end_date": date(3),
-        "day_type": part(6),
-        "time_of_day": part(7),
-        "mean_travel_time_s": stripped[c.MEAN_TRAVEL_TIME].cast("double"),
-        "lower_bound_travel_time_s": stripped[c.LOWER_TRAVEL_TIME].cast("double"),
-        "upper_bound_travel_time_s": stripped[c.UPPER_TRAVEL_TIME].cast("double"),
-    }
-
-    def blank(name: str) -> Column:
-        return F.coalesce(stripped[name] == "", F.lit(True))
+    def number(name: str, type_: str) -> Column:
+        return F.when(plain[name], _raw(name).cast(type_)).otherwise(_strip(_raw(name)).cast(type_))
 
     def matches(name: str, pattern: str) -> Column:
-        return F.coalesce(stripped[name].rlike(pattern), F.lit(False))
+        return plain[name] | F.coalesce(_strip(_raw(name)).rlike(pattern), F.lit(False))
 
-    def plain_integer(name: str) -> Column:
-        # Written as its integer is (digits, no sign, no leading zero): then it matches the
-        # contract's number patterns, and the regex (the costly check) is not run.
-        number = stripped[name].cast("bigint")
-        return F.coalesce((number.cast("string") == stripped[name]) & (number >= 0), F.lit(False))
+    def blank(name: str) -> Column:
+        return ~_starts_with_non_space(_raw(name)) & F.coalesce(
+            _strip(_raw(name)) == "", F.lit(True)
+        )
+
+    typed = {
+        "origin_movement_id": number(c.ORIGIN_ID, "bigint"),
+        "origin_display_name": _raw(c.ORIGIN_NAME),
+        "destination_movement_id": number(c.DESTINATION_ID, "bigint"),
+        "destination_display_name": _raw(c.DESTINATION_NAME),
+        "date_range": _raw(c.DATE_RANGE),
+        "start_date": date_range.start_date,
+        "end_date": date_range.end_date,
+        "day_type": date_range.day_type,
+        "time_of_day": date_range.time_of_day,
+        "mean_travel_time_s": number(c.MEAN_TRAVEL_TIME, "double"),
+        "lower_bound_travel_time_s": number(c.LOWER_TRAVEL_TIME, "double"),
+        "upper_bound_travel_time_s": number(c.UPPER_TRAVEL_TIME, "double"),
+    }
 
     ids_valid = [
-        F.coalesce(typed[column] > 0, F.lit(False))
-        & (plain_integer(name) | matches(name, v.MOVEMENT_ID_PATTERN))
+        F.coalesce(typed[column] > 0, F.lit(False)) & matches(name, v.MOVEMENT_ID_PATTERN)
         for name, column in (
             (c.ORIGIN_ID, "origin_movement_id"),
             (c.DESTINATION_ID, "destination_movement_id"),
         )
     ]
-    date_range_valid = matched & F.coalesce(
-        typed["start_date"] <= typed["end_date"],
-        F.lit(False),  # null: a day that does not exist
-    )
     times_valid = [
         # The mean is required (a blank one is already missing_field); bounds may be empty.
-        plain_integer(name)
-        | matches(name, v.TRAVEL_TIME_PATTERN)
+        matches(name, v.TRAVEL_TIME_PATTERN)
         | (blank(name) if name != c.MEAN_TRAVEL_TIME else F.lit(False))
         for name in c.TRAVEL_TIME_COLUMNS
     ]
@@ -181,7 +167,7 @@ def classify(rows: DataFrame) -> DataFrame:
         c.MALFORMED_ROW: F.col(CORRUPT_RECORD).isNotNull(),
         c.MISSING_FIELD: _any([blank(name) for name in c.REQUIRED_VALUES]),
         c.BAD_MOVEMENT_ID: ~_all(ids_valid),
-        c.BAD_DATE_RANGE: ~date_range_valid,
+        c.BAD_DATE_RANGE: ~date_range.valid,
         c.BAD_TRAVEL_TIME: ~_all(times_valid),
     }
     reason: Column | None = None

@@ -12,6 +12,7 @@ from contract import columns as c
 from contract.errors import InvalidDateRange, InvalidSourceKey, MissingColumns
 from contract.layout import (
     city_slug_suggestion,
+    object_created_rule_pattern,
     parse_source_key,
     partition_path,
     starts_workflow,
@@ -223,6 +224,8 @@ def test_a_key_in_the_layout_gives_city_and_file():
         ("travel_times/bogota/2019/q2.csv", "2 folder(s)"),
         ("travel_times/São Paulo/q2.csv", "'sao-paulo'"),
         ("travel_times/-bogota/q2.csv", "not a valid city folder"),
+        ("travel_times/b/q2.csv", "not a valid city folder"),  # too short
+        ("travel_times/" + "a" * 65 + "/q2.csv", "not a valid city folder"),  # too long
         ("travel_times/bogota/.csv", "empty file name"),
         ("other/bogota/q2.csv", "not a travel-times export"),
         ("travel_times/bogota/q2.parquet", "not a travel-times export"),
@@ -244,6 +247,14 @@ def test_a_key_off_the_layout_is_refused_with_the_layout(key, message):
 )
 def test_which_keys_start_the_workflow(key, starts):
     assert starts_workflow(key) is starts
+
+
+def test_the_event_rule_matches_the_layouts_prefix_and_suffixes():
+    key_filters = object_created_rule_pattern("raw")["detail"]["object"]["key"]
+    assert key_filters == [
+        {"wildcard": "travel_times/*.csv"},
+        {"wildcard": "travel_times/*.csv.gz"},
+    ]
 
 
 @pytest.mark.parametrize(

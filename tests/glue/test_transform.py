@@ -1,0 +1,227 @@
+"""The Spark checks and casts give, row by row, what the contract's Python rules give."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+from pyspark.sql import Row
+from pyspark.sql.types import StringType, StructField, StructType
+
+from contract import columns as c
+from contract.errors import InvalidDateRange
+from contract.values import parse_date_range, reject_reason, resolve_header
+from glue import transform
+from glue.date_range import date_range_columns
+from glue.job import SQL_SETTINGS
+from glue.read import CORRUPT_RECORD, export_schema, read_export
+from lake.generate import generate
+
+pytestmark = pytest.mark.spark
+
+# Values that exercise both the canonical path and the regex path of the Date Range parser.
+DATE_RANGES = [
+    "6/1/2019 - 6/30/2019, Weekdays, Daily Average",
+    "1/1/2020 - 1/1/2020, Every day, AM Peak (7AM - 10AM)",
+    "12/30/2019 - 1/5/2020, Weekends, Early Morning (12AM - 7AM)",
+    "06/01/2019 - 06/30/2019, Weekdays, Daily Average",
+    "6/1/2019 - 6/30/2019",
+    "6/1/2019 - 6/30/2019\n",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily Average\n",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily Average\r",
+    " \t6/1/2019-6/30/2019 ,Weekdays,\tDaily Average \t",
+    "6/1/2019 - 6/30/2019,  Weekdays, Daily Average",
+    "6/1/2019 - 6/30/2019, Weekdays , Daily Average",
+    "6/1/2019 - 6/30/2019, Week|days, Daily/Average",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily,Average",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily, Average",
+    "6/1/2019 - 6/30/2019, Weekdays",
+    "6/1/2019 - 6/30/2019, , Daily Average",
+    "6/30/2019 - 6/1/2019, Weekdays, Daily Average",
+    "2/29/2020 - 3/1/2020, Weekdays, Daily Average",
+    "2/29/2019 - 3/1/2019, Weekdays, Daily Average",
+    "2/30/2019 - 3/1/2019",
+    "13/1/2019 - 13/2/2019, Weekdays, Daily Average",
+    "0/1/2019 - 1/1/2019",
+    "1/1/0000 - 1/2/0000, Weekdays, Daily Average",
+    "1/1/0999 - 1/2/0999, Weekdays, Daily Average",
+    "+6/1/2019 - 6/30/2019, Weekdays, Daily Average",
+    "6 /1/2019 - 6/30/2019, Weekdays, Daily Average",
+    "6/1/19 - 6/30/19",
+    "100/1/2019 - 6/30/2019, Weekdays, Daily Average",
+    "6/1/2019 - 6/30/2019 - 7/1/2019, Weekdays, Daily Average",
+    "6/1/2019 — 6/30/2019, Weekdays, Daily Average",
+    "٦/1/2019 - 6/30/2019, Weekdays, Daily Average",  # an Arabic-Indic digit
+    "2019-06-01 - 2019-06-30",
+    "garbage",
+    "",
+    None,
+]
+
+
+@pytest.fixture(scope="module")
+def job_spark(spark):
+    for key, value in SQL_SETTINGS.items():
+        spark.conf.set(key, value)
+    return spark
+
+
+def test_date_ranges_parse_in_spark_as_the_contract_parses_them(job_spark):
+    schema = StructType([StructField("value", StringType())])
+    frame = job_spark.createDataFrame([(v,) for v in DATE_RANGES], schema)
+    parsed = date_range_columns(frame["value"])
+    rows = frame.select(
+        "value",
+        parsed.valid.alias("valid"),
+        parsed.start_date.alias("start_date"),
+        parsed.end_date.alias("end_date"),
+        parsed.day_type.alias("day_type"),
+        parsed.time_of_day.alias("time_of_day"),
+    ).collect()
+    assert len(rows) == len(DATE_RANGES)
+    for row in rows:
+        try:
+            expected = parse_date_range(row.value or "")
+        except InvalidDateRange:
+            assert row.valid is False, row.value
+            continue
+        assert row.valid is True, row.value
+        assert (row.start_date, row.end_date, row.day_type, row.time_of_day) == (
+            expected.start_date,
+            expected.end_date,
+            expected.day_type,
+            expected.time_of_day,
+        ), row.value
+
+
+def _raw_frame(spark, rows: list[dict[str, str | None]]):
+    names = [*c.SOURCE_COLUMNS, CORRUPT_RECORD, transform.SOURCE_ROW]
+    schema = StructType([StructField(n, StringType()) for n in names])
+    data = [Row(*(r.get(n) for n in c.SOURCE_COLUMNS), None, str(i)) for i, r in enumerate(rows, 1)]
+    return spark.createDataFrame(data, schema)
+
+
+def _valid_row(**changes: str | None) -> dict[str, str | None]:
+    row = {
+        c.ORIGIN_ID: "2922",
+        c.ORIGIN_NAME: 'Rua "Augusta", São Paulo',
+        c.DESTINATION_ID: "9",
+        c.DESTINATION_NAME: "Movement Zone 9",
+        c.DATE_RANGE: "6/1/2019 - 6/30/2019, Weekdays, Daily Average",
+        c.MEAN_TRAVEL_TIME: "2164",
+        c.LOWER_TRAVEL_TIME: "1666",
+        c.UPPER_TRAVEL_TIME: "2809",
+    }
+    return {**row, **changes}
+
+
+# Edge values of each rule, including whitespace that only Python's str.strip() knows.
+EDGE_ROWS = [
+    _valid_row(),
+    _valid_row(**{c.ORIGIN_ID: " 0042 ", c.MEAN_TRAVEL_TIME: "\u00a01834.50\u3000"}),
+    _valid_row(**{c.LOWER_TRAVEL_TIME: "", c.UPPER_TRAVEL_TIME: None}),
+    _valid_row(**{c.LOWER_TRAVEL_TIME: " ", c.UPPER_TRAVEL_TIME: "\t"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: ".5", c.UPPER_TRAVEL_TIME: "7."}),
+    _valid_row(**{c.ORIGIN_NAME: "\u2003"}),
+    _valid_row(**{c.ORIGIN_NAME: "\x01"}),  # a control character, not whitespace
+    _valid_row(**{c.DESTINATION_NAME: "\u00a0Zona Norte"}),
+    _valid_row(**{c.DATE_RANGE: "\u2028"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: None}),
+    _valid_row(**{c.ORIGIN_ID: "0"}),
+    _valid_row(**{c.ORIGIN_ID: "00"}),
+    _valid_row(**{c.ORIGIN_ID: "+5"}),
+    _valid_row(**{c.ORIGIN_ID: "-5"}),
+    _valid_row(**{c.ORIGIN_ID: "5.0"}),
+    _valid_row(**{c.DESTINATION_ID: "9223372036854775807"}),
+    _valid_row(**{c.DESTINATION_ID: "9223372036854775808"}),
+    _valid_row(**{c.DESTINATION_ID: "99999999999999999999"}),
+    _valid_row(**{c.DESTINATION_ID: "١٢"}),  # Arabic-Indic digits
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "-0"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "1e3"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "Infinity"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "NaN"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "5d"}),
+    _valid_row(**{c.MEAN_TRAVEL_TIME: "."}),
+    _valid_row(**{c.LOWER_TRAVEL_TIME: "0x10"}),
+    _valid_row(**{c.UPPER_TRAVEL_TIME: "1,5"}),
+    *(_valid_row(**{c.DATE_RANGE: value}) for value in DATE_RANGES),
+    _valid_row(**{c.ORIGIN_ID: "abc", c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
+    _valid_row(**{c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
+]
+
+
+def test_edge_rows_get_the_contracts_reason(job_spark):
+    classified = transform.classify(_raw_frame(job_spark, EDGE_ROWS))
+    got = {
+        int(r[transform.SOURCE_ROW]): r[transform.REJECT_REASON]
+        for r in classified.select(transform.SOURCE_ROW, transform.REJECT_REASON).collect()
+    }
+    expected = {i: reject_reason(row) for i, row in enumerate(EDGE_ROWS, 1)}
+    mismatches = {
+        i: (EDGE_ROWS[i - 1], got[i], expected[i]) for i in expected if got[i] != expected[i]
+    }
+    assert not mismatches
+
+
+def test_generated_rows_with_every_bad_kind_get_the_contracts_reason_row_by_row(
+    job_spark, tmp_path
+):
+    # GIVEN a generated export with rows breaking each rule, read as the job reads it
+    path = tmp_path / "mixed.csv"
+    stats = generate(path, rows=3000, seed=21, bad_share=0.3, geometry=True)
+    with path.open(encoding="utf-8", newline="") as f:
+        header, *records = csv.reader(f)
+    positions = resolve_header(header)
+    expected = {
+        number: c.MALFORMED_ROW
+        if len(fields) != len(header)
+        else reject_reason({name: fields[i] for name, i in positions.items()})
+        for number, fields in enumerate(records, 1)
+    }
+    raw = read_export(job_spark, str(path), export_schema(header, "k"))
+    # WHEN Spark classifies them
+    classified = transform.classify(transform.distributed_by_start_date(raw))
+    got = {
+        r[transform.SOURCE_ROW]: r[transform.REJECT_REASON]
+        for r in classified.select(transform.SOURCE_ROW, transform.REJECT_REASON).collect()
+    }
+    # THEN every row (numbered as in the file) has the contract's reason
+    assert got == expected
+    assert sum(1 for reason in got.values() if reason) == stats.bad == 900
+
+
+def test_valid_rows_are_cast_to_the_contract_types(job_spark):
+    rows = [_valid_row(**{c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: ""})]
+    ingested_at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    table = transform.table_rows(
+        transform.classify(_raw_frame(job_spark, rows)), "travel_times/x/y.csv", "x", ingested_at
+    )
+    assert [(f.name, f.dataType) for f in table.schema] == [
+        (f.name, f.dataType) for f in transform.TABLE_SCHEMA
+    ]
+    assert [f.name for f in table.schema] == [
+        *(col.name for col in c.DATA_COLUMNS),
+        *(col.name for col in c.PARTITION_COLUMNS),
+    ]
+    (row,) = table.collect()
+    assert row.asDict() == {
+        "origin_movement_id": 42,
+        "origin_display_name": 'Rua "Augusta", São Paulo',
+        "destination_movement_id": 9,
+        "destination_display_name": "Movement Zone 9",
+        "date_range": "6/1/2019 - 6/30/2019, Weekdays, Daily Average",
+        "start_date": dt.date(2019, 6, 1),
+        "end_date": dt.date(2019, 6, 30),
+        "day_type": "Weekdays",
+        "time_of_day": "Daily Average",
+        "mean_travel_time_s": 2164.0,
+        "lower_bound_travel_time_s": 1666.0,
+        "upper_bound_travel_time_s": None,
+        "source_key": "travel_times/x/y.csv",
+        "ingested_at": ingested_at.replace(tzinfo=None),
+        "city": "x",
+        "year": 2019,
+        "month": 6,
+        "day": 1,
+    }
