@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="runtime Spark SQL setting for the warm runs (repeatable)",
     )
+    parser.add_argument(
+        "--code",
+        choices=("head", "worktree"),
+        help="measure the job as last committed (default) or as it is on disk",
+    )
     parser.add_argument("--out", type=Path, help=f"work folder (default {suite.OUT})")
     parser.add_argument("--results", type=Path, help="Markdown report to write")
     parser.add_argument("--chart", type=Path, help="PNG chart to write")
@@ -90,6 +95,8 @@ def make_plan(args: argparse.Namespace) -> suite.Plan:
         plan.java_options = args.java_options
     if args.out:
         plan.out = args.out.resolve()
+    if args.code:
+        plan.code = args.code
     return plan
 
 

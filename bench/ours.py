@@ -44,9 +44,9 @@ class JobPaths:
         return self.curated_path / "travel_times"
 
 
-def cold_command(paths: JobPaths) -> list[str]:
-    """The command line `make run` would use for the job script."""
-    cmd = [sys.executable, str(GLUE_SCRIPT)]
+def cold_command(paths: JobPaths, code_root: Path = PROJECT_ROOT) -> list[str]:
+    """The command line `make run` would use for the job script (in `code_root`)."""
+    cmd = [sys.executable, str(code_root / GLUE_SCRIPT.relative_to(PROJECT_ROOT))]
     for name, value in paths.job_arguments().items():
         cmd += [f"--{name}", value]
     return cmd
@@ -74,6 +74,7 @@ class WarmWorker:
         driver_memory: str = "2g",
         shuffle_partitions: int | None = None,
         java_options: str = "",
+        code_root: Path = PROJECT_ROOT,
     ):
         """Start the worker and wait for its session. `java_options` reach the JVM through
         JDK_JAVA_OPTIONS (read by every `java` launch), since the session's own
@@ -97,7 +98,7 @@ class WarmWorker:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
-            cwd=PROJECT_ROOT,
+            cwd=code_root,  # `python -m` puts the cwd first on sys.path: the frozen copy wins
             env={**os.environ, "PYSPARK_PYTHON": sys.executable}
             | ({"JDK_JAVA_OPTIONS": java_options} if java_options else {}),
         )

@@ -103,6 +103,14 @@ def transform_table(results: dict) -> Table:
                 f"{LABELS.get(s['impl'])} on {s['input']} wrote "
                 f"{s['rows_written']:,} rows of {s['rows']:,}."
             )
+    code = t.get("code") or {}
+    if code:
+        changed = ", ".join(code.get("uncommitted", [])) or "none"
+        if code.get("source") == "working tree":
+            what = f"the working tree on commit {code.get('commit')} (uncommitted: {changed})"
+        else:
+            what = f"commit {code.get('commit')} as committed (left out, uncommitted: {changed})"
+        table.notes.append(f"Code measured: {what}; a frozen copy, sha256 {code.get('sha256')}.")
     warm = t.get("warm") or {}
     if warm:
         table.notes.append(

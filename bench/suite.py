@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import transform
+from bench import snapshot, transform
 from bench.harness import last_json_line
 from bench.inputs import CITY, InputSpec, ensure_input
 from bench.ours import WarmWorker
@@ -42,6 +42,7 @@ class Plan:
     java_options: str = ""  # JDK_JAVA_OPTIONS for ours, cold and warm (e.g. JIT flags)
     warm_conf: dict[str, str] = field(default_factory=dict)
     out: Path = OUT
+    code: str = "head"  # the code under test: last commit ("head") or the working tree
 
     @property
     def input_cache(self) -> Path:
@@ -97,6 +98,9 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
         impls = [i for i in impls if i not in (transform.OURS_COLD, transform.OURS_WARM)]
     specs = plan.inputs()
     sources = {spec: ensure_input(spec, plan.input_cache, log) for spec in specs}
+    code = snapshot.take(plan.out / "code", plan.code)
+    code_root = Path(code["root"])
+    log(f"measuring the code of {code['commit']} ({code['source']}), frozen in {code_root}")
     warm = None
     warm_info = {}
     if transform.OURS_WARM in impls:
@@ -105,13 +109,20 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
             workdir / "warm-home",
             driver_memory=plan.driver_memory,
             java_options=plan.java_options,
+            code_root=code_root,
         )
         warm_info["startup_s"] = warm.startup_s
         smallest = min(specs, key=lambda s: s.rows)
         # One untimed call first, as a watch process would have served earlier uploads.
         began = time.perf_counter()
         transform.run_once(
-            transform.OURS_WARM, smallest, sources[smallest], workdir, warm, plan.warm_conf
+            transform.OURS_WARM,
+            smallest,
+            sources[smallest],
+            workdir,
+            warm,
+            plan.warm_conf,
+            code_root=code_root,
         )
         warm_info["warmup_call_s"] = time.perf_counter() - began
         log(
@@ -131,6 +142,7 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
                 log,
                 plan.warm_conf,
                 plan.java_options,
+                code_root,
             )
     finally:
         if warm:
@@ -151,6 +163,7 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
         "summaries": transform.as_dicts(transform.summarize(records)),
         "warm": warm_info,
         "impls": impls,
+        "code": code,
     }
 
 

@@ -89,19 +89,21 @@ def run_once(
     warm: WarmWorker | None,
     conf: dict[str, str] | None = None,
     java_options: str = "",
+    code_root: Path = PROJECT_ROOT,
 ) -> tuple[Measurement, Path]:
-    """Run `impl` once on `source` into a fresh folder; returns the measurement and the folder
-    holding the table's Parquet files."""
+    """Run `impl` once on `source` into a fresh folder, from the code in `code_root` (a frozen
+    copy, see bench.snapshot); returns the measurement and the folder holding the table's
+    Parquet files."""
     if impl in (OURS_COLD, OURS_WARM):
         paths = job_paths(workdir, impl, source, spec)
         _fresh(paths.curated_path)
         _fresh(paths.manifest_path)
         if impl == OURS_COLD:
             measured = run_measured(
-                cold_command(paths),
+                cold_command(paths, code_root),
                 env={"PYSPARK_PYTHON": sys.executable}
                 | ({"JDK_JAVA_OPTIONS": java_options} if java_options else {}),
-                cwd=PROJECT_ROOT,
+                cwd=code_root,
                 timeout_s=RUN_TIMEOUT_S,
             )
             # The script prints logs, not a result: its manifest says what it wrote.
@@ -128,7 +130,7 @@ def run_once(
         "--source-key",
         spec.source_key,
     ]
-    return run_measured(cmd, cwd=PROJECT_ROOT, timeout_s=RUN_TIMEOUT_S), out
+    return run_measured(cmd, cwd=code_root, timeout_s=RUN_TIMEOUT_S), out
 
 
 def measure_input(
@@ -141,6 +143,7 @@ def measure_input(
     log: Callable[[str], None] = print,
     warm_conf: dict[str, str] | None = None,
     java_options: str = "",
+    code_root: Path = PROJECT_ROOT,
 ) -> list[RunRecord]:
     """`runs` alternating runs of every implementation on one input."""
     records = []
@@ -148,7 +151,9 @@ def measure_input(
         order = list(impls[run % len(impls) :]) + list(impls[: run % len(impls)])
         for impl in order:
             log(f"[{spec.label}] {LABELS[impl]}: run {run + 1}/{runs} ...")
-            measured, root = run_once(impl, spec, source, workdir, warm, warm_conf, java_options)
+            measured, root = run_once(
+                impl, spec, source, workdir, warm, warm_conf, java_options, code_root
+            )
             out_bytes, out_files = tree_size(root)
             per_partition = partition_file_counts(root)
             record = RunRecord(
