@@ -60,12 +60,12 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
         transform.distributed_by_start_date(read_export(spark, args.source_path, schema))
     )
     counts = Observation(f"counts_{run_id}")
-    table = transform.table_rows(
-        classified.observe(counts, *transform.reason_counts(classified)),
-        args.source_key,
-        source.city,
-        started_at,
-    )
+    # Every reader of the classified rows goes through `observe`, and not only for the counts:
+    # it also stops Spark from pushing the filters on reject_reason below the projection, where
+    # the reason's whole expression would be inlined into the filter without its shared parts
+    # computed once (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s).
+    classified = classified.observe(counts, *transform.reason_counts(classified))
+    table = transform.table_rows(classified, args.source_key, source.city, started_at)
 
     storage = storage_for(curated)
     staging = staging_path(curated, run_id)

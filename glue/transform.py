@@ -170,9 +170,12 @@ def classify(rows: DataFrame) -> DataFrame:
         c.BAD_DATE_RANGE: ~date_range.valid,
         c.BAD_TRAVEL_TIME: ~_all(times_valid),
     }
-    reason: Column | None = None
-    for name in c.REJECT_REASONS:  # the contract's order: the first rule a row breaks wins
-        reason = F.when(breaks[name], name) if reason is None else reason.when(breaks[name], name)
+    # The first rule broken, in the contract's order. Not a CASE WHEN, which stops at the first
+    # rule broken: Spark computes a part shared by several rules (the Date Range's pieces) once
+    # only where it is evaluated unconditionally, and a pass that needs the reason alone (the
+    # rejects) then re-evaluated those pieces over and over, six times slower than here.
+    first_broken = F.least(*(F.when(breaks[name], i) for i, name in enumerate(c.REJECT_REASONS)))
+    reason = F.element_at(F.array(*map(F.lit, c.REJECT_REASONS)), first_broken + 1)
 
     return rows.select(
         "*",
