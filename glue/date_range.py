@@ -10,9 +10,7 @@ compare them with the Python parser value by value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from contract.values import DATE_RANGE_PATTERN
@@ -22,15 +20,6 @@ from contract.values import DATE_RANGE_PATTERN
 _PATTERN = "(?d)(?:" + DATE_RANGE_PATTERN + ")(?s:.*)"
 # The 8 groups joined by ",", which none of them can hold (day type and time of day have none).
 _GROUPS = ",".join(f"${i}" for i in range(1, 9))
-
-
-@dataclass(frozen=True)
-class DateRangeColumns:
-    valid: Column  # false (never null) unless the value parses and starts on or before it ends
-    start_date: Column
-    end_date: Column
-    day_type: Column  # null when absent
-    time_of_day: Column
 
 
 def _numbers(date: Column) -> list[Column]:
@@ -51,18 +40,43 @@ def _plain_part(part: Column) -> Column:
     return (part != "") & ~part.contains(",") & (F.btrim(part, F.lit(" \t")) == part)
 
 
-def date_range_columns(value: Column) -> DateRangeColumns:
-    """The parsed parts of a `Date Range` column; the dates are null for an invalid value."""
-    # Canonical path: cut at the separators, then check the value is written back exactly.
+# The columns `with_date_range` adds: dates null for an invalid value, parts null when absent,
+# `date_range_valid` false (never null) unless the value parses and starts on or before it ends.
+START_DATE, END_DATE, DAY_TYPE, TIME_OF_DAY, VALID = (
+    "start_date",
+    "end_date",
+    "day_type",
+    "time_of_day",
+    "date_range_valid",
+)
+_PIECES = [f"_dr_{name}" for name in ("sm", "sd", "sy", "em", "ed", "ey")]  # M, D, Y of both
+_DAY_TYPE, _TIME_OF_DAY, _CANONICAL, _GROUPS_TEXT = "_dr_dt", "_dr_tod", "_dr_canon", "_dr_groups"
+
+
+def with_date_range(rows: DataFrame, column: str) -> DataFrame:
+    """`rows` with the parsed parts of its `Date Range` column `column` (see the names above).
+
+    Three projections, each using the previous one's results by name. Built as one expression,
+    every use of a piece would be a copy of its whole tree: Catalyst then spent seconds
+    optimizing each run, and Spark re-evaluated the copies wherever it could not share them."""
+    value = F.col(f"`{column}`")
     dates = F.substring_index(value, ", ", 1)
-    day_type = F.substring_index(F.substring_index(value, ", ", 2), ", ", -1)
-    time_of_day = F.substring_index(value, ", ", -1)
     start = _numbers(F.substring_index(dates, " - ", 1))
     end = _numbers(F.substring_index(dates, " - ", -1))
+    pieces = rows.select(
+        "*",
+        *(n.alias(name) for n, name in zip(start + end, _PIECES, strict=True)),
+        F.substring_index(F.substring_index(value, ", ", 2), ", ", -1).alias(_DAY_TYPE),
+        F.substring_index(value, ", ", -1).alias(_TIME_OF_DAY),
+    )
+
+    # Canonical path: the value is exactly its pieces written back.
+    sm, sd, sy, em, ed, ey = (F.col(name) for name in _PIECES)
+    day_type, time_of_day = F.col(_DAY_TYPE), F.col(_TIME_OF_DAY)
     rewritten = F.concat(
-        _written_plainly(start),
+        _written_plainly([sm, sd, sy]),
         F.lit(" - "),
-        _written_plainly(end),
+        _written_plainly([em, ed, ey]),
         F.lit(", "),
         day_type,
         F.lit(", "),
@@ -72,28 +86,33 @@ def date_range_columns(value: Column) -> DateRangeColumns:
         (rewritten == value)
         & _plain_part(day_type)
         & _plain_part(time_of_day)
-        & (start[0] < 100)
-        & (start[1] < 100)
-        & (end[0] < 100)
-        & (end[1] < 100)
-        & start[2].between(1000, 9999)
-        & end[2].between(1000, 9999),
+        & (sm < 100)
+        & (sd < 100)
+        & (em < 100)
+        & (ed < 100)
+        & sy.between(1000, 9999)
+        & ey.between(1000, 9999),
         F.lit(False),
     )
-
     # Any other value: the contract's pattern. A match becomes its 8 groups joined by ",", a
     # value that does not match comes back unchanged (and always differs from the groups).
-    groups_text = F.regexp_replace(value, _PATTERN, _GROUPS)
+    checked = pieces.select(
+        "*",
+        canonical.alias(_CANONICAL),
+        F.when(~canonical, F.regexp_replace(value, _PATTERN, _GROUPS)).alias(_GROUPS_TEXT),
+    )
+
+    is_canonical = F.col(_CANONICAL)
+    groups_text = F.col(_GROUPS_TEXT)
     groups = F.split(groups_text, ",")
     matched = F.coalesce(groups_text != value, F.lit(False))
 
     def number(i: int) -> Column:
-        fast = (start + end)[i]
-        return F.when(canonical, fast).otherwise(groups.getItem(i).cast("int"))
+        return F.when(is_canonical, F.col(_PIECES[i])).otherwise(groups.getItem(i).cast("int"))
 
     def part(fast: Column, i: int) -> Column:
         slow = groups.getItem(i)
-        return F.when(canonical, fast).when(matched & (slow != ""), slow)
+        return F.when(is_canonical, fast).when(matched & (slow != ""), slow)
 
     def date(year: Column, month: Column, day: Column) -> Column:
         # Null for a day that does not exist: make_date does that (non-ANSI, as the job runs),
@@ -102,10 +121,16 @@ def date_range_columns(value: Column) -> DateRangeColumns:
 
     start_date = date(number(2), number(0), number(1))
     end_date = date(number(5), number(3), number(4))
-    return DateRangeColumns(
-        valid=(canonical | matched) & F.coalesce(start_date <= end_date, F.lit(False)),
-        start_date=start_date,
-        end_date=end_date,
-        day_type=part(day_type, 6),
-        time_of_day=part(time_of_day, 7),
+    parsed = checked.select(
+        "*",
+        start_date.alias(START_DATE),
+        end_date.alias(END_DATE),
+        part(day_type, 6).alias(DAY_TYPE),
+        part(time_of_day, 7).alias(TIME_OF_DAY),
+    )
+    valid = (is_canonical | matched) & F.coalesce(
+        F.col(START_DATE) <= F.col(END_DATE), F.lit(False)
+    )
+    return parsed.select("*", valid.alias(VALID)).drop(
+        *_PIECES, _DAY_TYPE, _TIME_OF_DAY, _CANONICAL, _GROUPS_TEXT
     )

@@ -24,7 +24,7 @@ from pyspark.sql.types import (
 
 from contract import columns as c
 from contract import values as v
-from glue.date_range import date_range_columns
+from glue import date_range as dr
 from glue.partition import PARTITION_NAMES
 from glue.read import CORRUPT_RECORD
 
@@ -117,9 +117,11 @@ def classify(rows: DataFrame) -> DataFrame:
     """Add to export rows (as `distributed_by_start_date` gives them) the table's typed values
     and `reject_reason` (null for a valid row).
 
-    One projection, in which Spark computes a value used twice once. Typed values are only
-    meaningful for valid rows; rejects keep the raw text."""
-    date_range = date_range_columns(_raw(c.DATE_RANGE))
+    The Date Range is parsed first (`with_date_range`, its own projections), then the checks and
+    casts are one projection, in which Spark computes a value used twice once. Typed values are
+    only meaningful for valid rows; rejects keep the raw text."""
+    kept = [F.col(f"`{name}`") for name in rows.columns]
+    rows = dr.with_date_range(rows, c.DATE_RANGE)
     # Most values are plain integers: they need neither stripping nor a regex. Spark evaluates
     # the other branch of a `when` (and the right side of `|`, `&`) only when it is needed.
     plain = {name: _plain_integer(_raw(name)) for name in NUMBER_COLUMNS}
@@ -141,10 +143,10 @@ def classify(rows: DataFrame) -> DataFrame:
         "destination_movement_id": number(c.DESTINATION_ID, "bigint"),
         "destination_display_name": _raw(c.DESTINATION_NAME),
         "date_range": _raw(c.DATE_RANGE),
-        "start_date": date_range.start_date,
-        "end_date": date_range.end_date,
-        "day_type": date_range.day_type,
-        "time_of_day": date_range.time_of_day,
+        "start_date": F.col(dr.START_DATE),
+        "end_date": F.col(dr.END_DATE),
+        "day_type": F.col(dr.DAY_TYPE),
+        "time_of_day": F.col(dr.TIME_OF_DAY),
         "mean_travel_time_s": number(c.MEAN_TRAVEL_TIME, "double"),
         "lower_bound_travel_time_s": number(c.LOWER_TRAVEL_TIME, "double"),
         "upper_bound_travel_time_s": number(c.UPPER_TRAVEL_TIME, "double"),
@@ -167,7 +169,7 @@ def classify(rows: DataFrame) -> DataFrame:
         c.MALFORMED_ROW: F.col(CORRUPT_RECORD).isNotNull(),
         c.MISSING_FIELD: _any([blank(name) for name in c.REQUIRED_VALUES]),
         c.BAD_MOVEMENT_ID: ~_all(ids_valid),
-        c.BAD_DATE_RANGE: ~date_range.valid,
+        c.BAD_DATE_RANGE: ~F.col(dr.VALID),
         c.BAD_TRAVEL_TIME: ~_all(times_valid),
     }
     # The first rule broken, in the contract's order. Not a CASE WHEN, which stops at the first
@@ -178,7 +180,7 @@ def classify(rows: DataFrame) -> DataFrame:
     reason = F.element_at(F.array(*map(F.lit, c.REJECT_REASONS)), first_broken + 1)
 
     return rows.select(
-        "*",
+        *kept,
         reason.alias(REJECT_REASON),
         *(value.alias(name) for name, value in typed.items()),
     )

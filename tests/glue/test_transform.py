@@ -7,13 +7,14 @@ import datetime as dt
 
 import pytest
 from pyspark.sql import Row
+from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from contract import columns as c
 from contract.errors import InvalidDateRange
 from contract.values import parse_date_range, reject_reason, resolve_header
+from glue import date_range as dr
 from glue import transform
-from glue.date_range import date_range_columns
 from glue.job import SQL_SETTINGS
 from glue.read import CORRUPT_RECORD, export_schema, read_export
 from lake.generate import generate
@@ -70,15 +71,18 @@ def job_spark(spark):
 def test_date_ranges_parse_in_spark_as_the_contract_parses_them(job_spark):
     schema = StructType([StructField("value", StringType())])
     frame = job_spark.createDataFrame([(v,) for v in DATE_RANGES], schema)
-    parsed = date_range_columns(frame["value"])
-    rows = frame.select(
-        "value",
-        parsed.valid.alias("valid"),
-        parsed.start_date.alias("start_date"),
-        parsed.end_date.alias("end_date"),
-        parsed.day_type.alias("day_type"),
-        parsed.time_of_day.alias("time_of_day"),
-    ).collect()
+    rows = (
+        dr.with_date_range(frame, "value")
+        .select(
+            "value",
+            F.col(dr.VALID).alias("valid"),
+            dr.START_DATE,
+            dr.END_DATE,
+            dr.DAY_TYPE,
+            dr.TIME_OF_DAY,
+        )
+        .collect()
+    )
     assert len(rows) == len(DATE_RANGES)
     for row in rows:
         try:
