@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: write the PNG only
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from bench.transform import LABELS
 
@@ -64,9 +64,9 @@ def draw(results: dict, path: Path) -> Path | None:
     ax.set_yscale("log")
     # Plain numbers (100k, 1M; 2 s) instead of matplotlib's 10^x labels.
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _rows(x)))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: _rows(x)))
+    ax.xaxis.set_minor_formatter(NullFormatter())  # labels of minor ticks collide on a log axis
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g} s"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("rows in the export")
     ax.set_ylabel("wall time, median (s)")
     cores = results.get("system", {}).get("cores", "?")
