@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 
 import pytest
+from export_rows import valid_row
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
@@ -106,52 +107,38 @@ def _raw_frame(spark, rows: list[dict[str, str | None]]):
     return spark.createDataFrame(data, schema)
 
 
-def _valid_row(**changes: str | None) -> dict[str, str | None]:
-    row = {
-        c.ORIGIN_ID: "2922",
-        c.ORIGIN_NAME: 'Rua "Augusta", São Paulo',
-        c.DESTINATION_ID: "9",
-        c.DESTINATION_NAME: "Movement Zone 9",
-        c.DATE_RANGE: "6/1/2019 - 6/30/2019, Weekdays, Daily Average",
-        c.MEAN_TRAVEL_TIME: "2164",
-        c.LOWER_TRAVEL_TIME: "1666",
-        c.UPPER_TRAVEL_TIME: "2809",
-    }
-    return {**row, **changes}
-
-
 # Edge values of each rule, including whitespace that only Python's str.strip() knows.
 EDGE_ROWS = [
-    _valid_row(),
-    _valid_row(**{c.ORIGIN_ID: " 0042 ", c.MEAN_TRAVEL_TIME: "\u00a01834.50\u3000"}),
-    _valid_row(**{c.LOWER_TRAVEL_TIME: "", c.UPPER_TRAVEL_TIME: None}),
-    _valid_row(**{c.LOWER_TRAVEL_TIME: " ", c.UPPER_TRAVEL_TIME: "\t"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: ".5", c.UPPER_TRAVEL_TIME: "7."}),
-    _valid_row(**{c.ORIGIN_NAME: "\u2003"}),
-    _valid_row(**{c.ORIGIN_NAME: "\x01"}),  # a control character, not whitespace
-    _valid_row(**{c.DESTINATION_NAME: "\u00a0Zona Norte"}),
-    _valid_row(**{c.DATE_RANGE: "\u2028"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: None}),
-    _valid_row(**{c.ORIGIN_ID: "0"}),
-    _valid_row(**{c.ORIGIN_ID: "00"}),
-    _valid_row(**{c.ORIGIN_ID: "+5"}),
-    _valid_row(**{c.ORIGIN_ID: "-5"}),
-    _valid_row(**{c.ORIGIN_ID: "5.0"}),
-    _valid_row(**{c.DESTINATION_ID: "9223372036854775807"}),
-    _valid_row(**{c.DESTINATION_ID: "9223372036854775808"}),
-    _valid_row(**{c.DESTINATION_ID: "99999999999999999999"}),
-    _valid_row(**{c.DESTINATION_ID: "١٢"}),  # Arabic-Indic digits
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "-0"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "1e3"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "Infinity"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "NaN"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "5d"}),
-    _valid_row(**{c.MEAN_TRAVEL_TIME: "."}),
-    _valid_row(**{c.LOWER_TRAVEL_TIME: "0x10"}),
-    _valid_row(**{c.UPPER_TRAVEL_TIME: "1,5"}),
-    *(_valid_row(**{c.DATE_RANGE: value}) for value in DATE_RANGES),
-    _valid_row(**{c.ORIGIN_ID: "abc", c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
-    _valid_row(**{c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
+    valid_row(),
+    valid_row({c.ORIGIN_ID: " 0042 ", c.MEAN_TRAVEL_TIME: "\u00a01834.50\u3000"}),
+    valid_row({c.LOWER_TRAVEL_TIME: "", c.UPPER_TRAVEL_TIME: None}),
+    valid_row({c.LOWER_TRAVEL_TIME: " ", c.UPPER_TRAVEL_TIME: "\t"}),
+    valid_row({c.MEAN_TRAVEL_TIME: ".5", c.UPPER_TRAVEL_TIME: "7."}),
+    valid_row({c.ORIGIN_NAME: "\u2003"}),
+    valid_row({c.ORIGIN_NAME: "\x01"}),  # a control character, not whitespace
+    valid_row({c.DESTINATION_NAME: "\u00a0Zona Norte"}),
+    valid_row({c.DATE_RANGE: "\u2028"}),
+    valid_row({c.MEAN_TRAVEL_TIME: None}),
+    valid_row({c.ORIGIN_ID: "0"}),
+    valid_row({c.ORIGIN_ID: "00"}),
+    valid_row({c.ORIGIN_ID: "+5"}),
+    valid_row({c.ORIGIN_ID: "-5"}),
+    valid_row({c.ORIGIN_ID: "5.0"}),
+    valid_row({c.DESTINATION_ID: "9223372036854775807"}),
+    valid_row({c.DESTINATION_ID: "9223372036854775808"}),
+    valid_row({c.DESTINATION_ID: "99999999999999999999"}),
+    valid_row({c.DESTINATION_ID: "١٢"}),  # Arabic-Indic digits
+    valid_row({c.MEAN_TRAVEL_TIME: "-0"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "1e3"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "Infinity"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "NaN"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "5d"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "."}),
+    valid_row({c.LOWER_TRAVEL_TIME: "0x10"}),
+    valid_row({c.UPPER_TRAVEL_TIME: "1,5"}),
+    *(valid_row({c.DATE_RANGE: value}) for value in DATE_RANGES),
+    valid_row({c.ORIGIN_ID: "abc", c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
+    valid_row({c.DATE_RANGE: "garbage", c.MEAN_TRAVEL_TIME: "x"}),
 ]
 
 
@@ -196,7 +183,7 @@ def test_generated_rows_with_every_bad_kind_get_the_contracts_reason_row_by_row(
 
 
 def test_valid_rows_are_cast_to_the_contract_types(job_spark):
-    rows = [_valid_row(**{c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: ""})]
+    rows = [valid_row({c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: ""})]
     ingested_at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     table = transform.table_rows(
         transform.classify(_raw_frame(job_spark, rows)), "travel_times/x/y.csv", "x", ingested_at

@@ -7,6 +7,7 @@ import re
 import sys
 
 import pytest
+from export_rows import valid_row
 
 from contract import columns as c
 from contract.errors import InvalidDateRange, InvalidSourceKey, MissingColumns
@@ -28,16 +29,6 @@ from contract.values import (
 
 def row(**overrides: str | None) -> dict[str, str | None]:
     """A valid export row, with some values replaced (keyword = column constant name)."""
-    values = {
-        c.ORIGIN_ID: "2922",
-        c.ORIGIN_NAME: 'Rua "Augusta", São Paulo',
-        c.DESTINATION_ID: "9",
-        c.DESTINATION_NAME: "Movement Zone 9",
-        c.DATE_RANGE: "6/1/2019 - 6/30/2019, Weekdays, Daily Average",
-        c.MEAN_TRAVEL_TIME: "2164",
-        c.LOWER_TRAVEL_TIME: "1666",
-        c.UPPER_TRAVEL_TIME: "2809",
-    }
     names = {
         "origin_id": c.ORIGIN_ID,
         "origin_name": c.ORIGIN_NAME,
@@ -48,8 +39,7 @@ def row(**overrides: str | None) -> dict[str, str | None]:
         "lower": c.LOWER_TRAVEL_TIME,
         "upper": c.UPPER_TRAVEL_TIME,
     }
-    values.update({names[k]: v for k, v in overrides.items()})
-    return values
+    return valid_row({names[k]: v for k, v in overrides.items()})
 
 
 # --- Date Range ------------------------------------------------------------------------------
