@@ -11,7 +11,6 @@ stdout line is a JSON result."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import json
@@ -19,6 +18,7 @@ import sys
 
 import duckdb
 
+from bench.peer_cli import peer_arguments
 from contract import columns as c
 from contract.values import DATE_RANGE_PATTERN, clean_header
 
@@ -91,12 +91,7 @@ COPY (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--city", required=True)
-    parser.add_argument("--source-key", required=True)
-    args = parser.parse_args(argv)
+    args = peer_arguments(__doc__.splitlines()[0], argv)
     con = duckdb.connect()
     result = con.execute(copy_sql(args.source, args.out, args.city, args.source_key)).fetchone()
     print(json.dumps({"rows_written": int(result[0]) if result else None}))

@@ -25,13 +25,13 @@ last stdout line is a JSON result."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
 
 import pandas as pd
 
+from bench.peer_cli import peer_arguments
 from contract import columns as c
 
 RENAMES = {
@@ -90,12 +90,7 @@ def transform(source: str, city: str, source_key: str) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--city", required=True)
-    parser.add_argument("--source-key", required=True)
-    args = parser.parse_args(argv)
+    args = peer_arguments(__doc__.splitlines()[0], argv)
     df = transform(args.source, args.city, args.source_key)
     df.to_parquet(
         args.out, engine="pyarrow", compression="snappy", partition_cols=REFERENCE_PARTITION_COLS
