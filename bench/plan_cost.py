@@ -20,7 +20,7 @@ from pyspark.sql import Observation
 from bench.inputs import InputSpec, ensure_input
 from bench.suite import OUT
 from glue import job, transform
-from glue.read import export_schema, read_export, read_header
+from glue.read import export_schema, read_header
 from glue.storage import storage_for
 from lake.spark import local_spark_session
 
@@ -36,18 +36,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="plan-cost-"))
     try:
         spark = local_spark_session(work / "home")
-        for key, value in job.SQL_SETTINGS.items():
-            spark.conf.set(key, value)
         schema = export_schema(read_header(storage_for(source), source, KEY), KEY)
         print("run  build s  analyze s  optimize s  physical s  write s")
         for run in range(args.runs):
             t0 = time.perf_counter()
-            classified = transform.classify(
-                transform.distributed_by_start_date(read_export(spark, source, schema))
-            )
-            observed = classified.observe(
-                Observation(f"plan_cost_{run}"), *transform.reason_counts(classified)
-            )
+            observed = job.classified_rows(spark, source, schema, Observation(f"plan_cost_{run}"))
             table = transform.sorted_for_parquet(
                 transform.table_rows(observed, KEY, "bench-city", dt.datetime.now(dt.UTC))
             )

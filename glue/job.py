@@ -10,8 +10,9 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
-from pyspark.sql import Observation, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from contract import columns as c
 from contract.layout import parse_source_key
@@ -25,7 +26,7 @@ from glue.publish import StagedFile, publish, staging_path
 from glue.read import export_schema, read_export, read_header
 from glue.storage import Storage, join, storage_for
 
-__all__ = ["JobArguments", "run"]
+__all__ = ["JobArguments", "classified_rows", "run"]
 
 # Job-wide SQL settings: non-ANSI as on Glue 5.1 (a bad cast gives null, never fails the job);
 # Parquet timestamps as INT64 microseconds (the standard type; INT96 is deprecated); and no
@@ -54,17 +55,8 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
     schema = export_schema(header, args.source_key)
     log_event("header resolved", **context, columns=header)
 
-    for key, value in SQL_SETTINGS.items():
-        spark.conf.set(key, value)
-    classified = transform.classify(
-        transform.distributed_by_start_date(read_export(spark, args.source_path, schema))
-    )
     counts = Observation(f"counts_{run_id}")
-    # Every reader of the classified rows goes through `observe`, and not only for the counts:
-    # it also stops Spark from pushing the filters on reject_reason below the projection, where
-    # the reason's whole expression would be inlined into the filter without its shared parts
-    # computed once (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s).
-    classified = classified.observe(counts, *transform.reason_counts(classified))
+    classified = classified_rows(spark, args.source_path, schema, counts)
     table = transform.table_rows(classified, args.source_key, source.city, started_at)
 
     storage = storage_for(curated)
@@ -116,6 +108,24 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
         partitions_emptied=len(manifest["partitions_emptied"]),
     )
     return manifest
+
+
+def classified_rows(
+    spark: SparkSession, source_path: str, schema: StructType, counts: Observation
+) -> DataFrame:
+    """The export's rows checked and cast (`transform.classify`), counted by reason into `counts`
+    when first read, with the job's SQL settings applied to the session.
+
+    Every reader of these rows goes through `observe`, and not only for the counts: it also stops
+    Spark from pushing the filters on reject_reason below the projection, where the reason's whole
+    expression would be inlined into the filter without its shared parts computed once
+    (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s)."""
+    for key, value in SQL_SETTINGS.items():
+        spark.conf.set(key, value)
+    classified = transform.classify(
+        transform.distributed_by_start_date(read_export(spark, source_path, schema))
+    )
+    return classified.observe(counts, *transform.reason_counts(classified))
 
 
 def _normalized(uri: str) -> str:
