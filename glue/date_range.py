@@ -1,5 +1,5 @@
 """`Date Range` parsed in Spark exactly as `contract.values.parse_date_range` parses it in Python,
-as column expressions (no Python UDF).
+with built-in functions in a few projections (no Python UDF).
 
 Java regexes cost a few microseconds a row, the largest single cost of the job. Nearly every
 value is written the canonical way (`6/1/2019 - 6/30/2019, Weekdays, Daily Average`): those are
