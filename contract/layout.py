@@ -21,6 +21,8 @@ CITY_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
 TABLE_PREFIX = "travel_times/"
 REJECTS_PREFIX = "rejects/travel_times/"
 MANIFESTS_PREFIX = "manifests/"
+STAGING_PREFIX = "_staging/"  # a run's output before it is published
+COMMITS_PREFIX = "_commits/travel_times/"  # per-key commit records, intents and publish locks
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,3 @@ def city_slug_suggestion(name: str) -> str:
 def partition_path(city: str, year: int, month: int, day: int) -> str:
     """Hive-style partition folder, month and day unpadded: `city=x/year=2019/month=6/day=1`."""
     return f"city={city}/year={year}/month={month}/day={day}"
-
-
-def object_created_rule_pattern(raw_bucket: str) -> dict:
-    """The EventBridge pattern that starts the workflow: S3 "Object Created" in the raw bucket for
-    keys under `travel_times/` ending `.csv` or `.csv.gz`. The CDK stack deploys this very
-    pattern and the local runtime matches events against it (one source of truth)."""
-    return {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {
-            "bucket": {"name": [raw_bucket]},
-            "object": {"key": [{"wildcard": f"{RAW_PREFIX}*{suffix}"} for suffix in RAW_SUFFIXES]},
-        },
-    }

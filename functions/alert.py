@@ -24,7 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import REJECTION_NAMES
 
-ALERT_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 SUBJECT_MAX = 100  # SNS: at most 100 printable ASCII characters, no line breaks
 HISTORY_TAIL_EVENTS = 1000  # the failure is at the end of the history: its tail is enough
 CAUSE_MAX = 2000
@@ -51,16 +50,6 @@ class Alert:
 
     subject: str
     body: str
-
-
-def alert_rule_pattern(state_machine_arn: str) -> dict[str, Any]:
-    """The EventBridge pattern that routes an execution of `state_machine_arn` that ended badly
-    to the alert (deployed by the stack; the local runtime matches the same statuses)."""
-    return {
-        "source": ["aws.states"],
-        "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": list(ALERT_STATUSES), "stateMachineArn": [state_machine_arn]},
-    }
 
 
 def _json(text: Any) -> Any:

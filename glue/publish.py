@@ -33,14 +33,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from contract.layout import RAW_PREFIX, REJECTS_PREFIX, TABLE_PREFIX
+from contract.layout import COMMITS_PREFIX, RAW_PREFIX, REJECTS_PREFIX, STAGING_PREFIX, TABLE_PREFIX
 from glue.lock import publish_lock
 from glue.logs import log_event
 from glue.partition import Partition
 from glue.storage import Storage, join
-
-COMMITS_PREFIX = "_commits/travel_times"
-STAGING_PREFIX = "_staging"
 
 
 def key_hash(source_key: str) -> str:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from contract import layout
+from contract.events import object_created_rule_pattern
 from lake import console, demo, generate
 from lake.db import ExecutionRecord, ExecutionStore
 from lake.engine import Engine, EngineError, ExecutionNotFound, load_workflow
@@ -132,7 +133,7 @@ def upload(home: LakeHome, source: Path, key: str, as_json: bool = False) -> int
         raise UsageError(f"{source} is not a file")
     raw = home.settings.raw_bucket
     probe = object_created_event(raw, key, source.stat().st_size, "0")
-    if not matches(layout.object_created_rule_pattern(raw), probe):
+    if not matches(object_created_rule_pattern(raw), probe):
         raise UsageError(
             f"key {key!r} would not start the workflow: the rule takes only keys under "
             f"{layout.RAW_PREFIX} ending in .csv or .csv.gz ({layout.EXPECTED_LAYOUT})"

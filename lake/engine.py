@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 
 import settings as project_settings
 from contract import layout
+from contract.events import alert_rule_pattern, object_created_rule_pattern
 from contract.table import create_table_sql
 from lake import patterns
 from lake.asl import Executor, NotRedrivable, load_definition
@@ -305,7 +306,7 @@ class Engine:
     def deliver(self, event: Mapping[str, Any]) -> ExecutionRecord | None:
         """EventBridge: start the workflow with `event` as input when the stack's rule
         matches it."""
-        pattern = layout.object_created_rule_pattern(self.home.settings.raw_bucket)
+        pattern = object_created_rule_pattern(self.home.settings.raw_bucket)
         if not patterns.matches(pattern, event):
             return None
         detail = event["detail"]
@@ -509,7 +510,7 @@ class Engine:
             if record.redrive_date is None
             else dt.datetime.fromtimestamp(record.redrive_date, dt.UTC),
         )
-        from functions.alert import alert_rule_pattern, format_alert
+        from functions.alert import format_alert
 
         if patterns.matches(alert_rule_pattern(self.home.state_machine_arn), event):
             alert = format_alert(event, self.store.events(record.arn))

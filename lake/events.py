@@ -1,7 +1,7 @@
 """The two EventBridge events of the workflow, shaped exactly as AWS delivers them.
 
 - S3 "Object Created" (source `aws.s3`): what a PUT into the raw bucket sends; it is matched
-  against `contract.layout.object_created_rule_pattern` and becomes the execution's input.
+  against `contract.events.object_created_rule_pattern` and becomes the execution's input.
 - "Step Functions Execution Status Change" (source `aws.states`): what an execution that ends
   FAILED, TIMED_OUT or ABORTED sends; it feeds the alert."""
 
@@ -15,9 +15,9 @@ import uuid
 from typing import Any
 from urllib.parse import quote_plus
 
+from contract.events import ALERT_STATUSES
 from lake.home import LOCAL_ACCOUNT, LOCAL_REGION
 
-ALERT_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVABLE_STATUSES = ALERT_STATUSES  # AWS redrives executions that failed, timed out or aborted
 _SEQUENCE_START = time.time_ns()
 

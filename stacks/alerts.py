@@ -20,7 +20,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.alert import alert_rule_pattern
+from contract.events import alert_rule_pattern
 from settings import Settings
 from stacks.nag import suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern

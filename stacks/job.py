@@ -14,8 +14,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX, REJECTS_PREFIX, TABLE_PREFIX
-from glue import publish
+from contract.layout import (
+    COMMITS_PREFIX,
+    MANIFESTS_PREFIX,
+    RAW_PREFIX,
+    REJECTS_PREFIX,
+    STAGING_PREFIX,
+    TABLE_PREFIX,
+)
 from settings import GLUE_SCRIPT, Settings
 from stacks.log_groups import log_group
 from stacks.nag import arn_token, suppress
@@ -28,8 +34,8 @@ CURATED_WRITE_PREFIXES = (
     REJECTS_PREFIX,
     # Spark writes under _staging/<run id>/; without a slash this also covers the
     # "_staging_$folder$" marker Glue's S3 file system may create for the folder itself.
-    publish.STAGING_PREFIX.rstrip("/"),
-    f"{publish.COMMITS_PREFIX.rstrip('/')}/",  # commit records, intents and the publish lock
+    STAGING_PREFIX.rstrip("/"),
+    COMMITS_PREFIX,  # commit records, intents and the publish lock
     MANIFESTS_PREFIX,
 )
 # logs ARNs are `...:log-group:<name>`: a colon between resource type and name.

@@ -7,14 +7,13 @@ from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from glue import publish
+from contract.layout import STAGING_PREFIX
 from settings import Settings
 
 RAW_NONCURRENT_VERSION_DAYS = 30  # how long a replaced upload stays recoverable
 ATHENA_RESULTS_DAYS = 30
 ACCESS_LOG_DAYS = 365
 STAGING_DAYS = 7  # leftovers of Glue runs that were killed mid-write
-STAGING_PREFIX = f"{publish.STAGING_PREFIX.rstrip('/')}/"
 INCOMPLETE_UPLOAD_DAYS = 7
 
 

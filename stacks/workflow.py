@@ -15,7 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX, object_created_rule_pattern
+from contract.events import object_created_rule_pattern
+from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX
 from settings import STATE_MACHINE_FILE, Settings
 from stacks.catalog import ATHENA_RESULTS_PREFIX, Catalog
 from stacks.job import TransformJob

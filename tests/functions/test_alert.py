@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from conftest import load_event
 
+from contract.events import alert_rule_pattern
 from functions import alert
 from functions.alert import format_alert
 
@@ -181,7 +182,7 @@ def test_a_long_non_ascii_file_name_still_makes_a_valid_sns_subject():
 def test_the_alert_rule_routes_exactly_the_statuses_the_local_runtime_alerts_on():
     events = pytest.importorskip("lake.events")
     arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:movement-lake-ingest"
-    pattern = alert.alert_rule_pattern(arn)
+    pattern = alert_rule_pattern(arn)
     assert pattern["detail"]["stateMachineArn"] == [arn]
     assert set(pattern["detail"]["status"]) == set(events.ALERT_STATUSES)
 

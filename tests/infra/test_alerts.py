@@ -8,7 +8,7 @@ import json
 import pytest
 from infra_support import as_list, synthesized
 
-from functions.alert import alert_rule_pattern
+from contract.events import alert_rule_pattern
 from settings import load_settings
 
 pytestmark = pytest.mark.infra

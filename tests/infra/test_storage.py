@@ -7,7 +7,8 @@ import pytest
 from aws_cdk.assertions import Match
 from infra_support import as_list, synthesized
 
-from stacks.storage import ATHENA_RESULTS_DAYS, RAW_NONCURRENT_VERSION_DAYS, STAGING_PREFIX
+from contract.layout import STAGING_PREFIX
+from stacks.storage import ATHENA_RESULTS_DAYS, RAW_NONCURRENT_VERSION_DAYS
 
 pytestmark = pytest.mark.infra
 

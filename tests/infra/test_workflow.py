@@ -9,7 +9,7 @@ import json
 import pytest
 from infra_support import PLACEHOLDER, as_list, synthesized
 
-from contract.layout import object_created_rule_pattern
+from contract.events import object_created_rule_pattern
 from settings import STATE_MACHINE_FILE, load_settings
 
 pytestmark = pytest.mark.infra

@@ -7,7 +7,7 @@ import copy
 import pytest
 from conftest import load_event
 
-from contract.layout import object_created_rule_pattern
+from contract.events import object_created_rule_pattern
 from lake.patterns import UnsupportedPattern, matches
 
 RAW = "movement-lake-raw"

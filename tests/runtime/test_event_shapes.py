@@ -7,8 +7,7 @@ import re
 
 from conftest import load_event
 
-from contract.layout import object_created_rule_pattern
-from functions.alert import alert_rule_pattern
+from contract.events import alert_rule_pattern, object_created_rule_pattern
 from lake.events import execution_status_change_event, object_created_event
 from lake.patterns import matches
 

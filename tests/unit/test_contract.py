@@ -11,9 +11,9 @@ from export_rows import valid_row
 
 from contract import columns as c
 from contract.errors import InvalidDateRange, InvalidSourceKey, MissingColumns
+from contract.events import object_created_rule_pattern
 from contract.layout import (
     city_slug_suggestion,
-    object_created_rule_pattern,
     parse_source_key,
     partition_path,
     starts_workflow,
