@@ -54,7 +54,7 @@ def _drop_sql(table: str, partitions: list[dict]) -> str:
 
 def measure(home: Path, levels: list[int], repeats: int, per_file: int) -> dict:
     """Median registration time at each level of existing partitions."""
-    from lake.spark import local_spark_session
+    from lake.aws.spark import local_spark_session
 
     spark = local_spark_session(home, app_name="movement-lake-bench-catalog")
     db, table = DEFAULT_DATABASE, TABLE_NAME

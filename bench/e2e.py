@@ -30,7 +30,7 @@ UPLOAD_TIMEOUT_S = 900
 
 
 def _lake(*args: str) -> list[str]:
-    return [sys.executable, "-m", "lake.cli", *args]
+    return [sys.executable, "-m", "lake.ui.cli", *args]
 
 
 def upload(home: Path, source: Path, name: str, files: Path) -> dict:

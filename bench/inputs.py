@@ -70,7 +70,7 @@ def ensure_input(spec: InputSpec, cache_dir: Path, log=print) -> Path:
     cmd = [
         sys.executable,
         "-m",
-        "lake.cli",
+        "lake.ui.cli",
         "generate",
         str(partial),
         "--rows",

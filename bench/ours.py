@@ -78,7 +78,7 @@ class WarmWorker:
     ):
         """Start the worker and wait for its session. `java_options` reach the JVM through
         JDK_JAVA_OPTIONS (read by every `java` launch), since the session's own
-        spark.driver.extraJavaOptions is set by lake.spark."""
+        spark.driver.extraJavaOptions is set by lake.aws.spark."""
         cmd = [
             sys.executable,
             "-m",

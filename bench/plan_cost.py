@@ -22,7 +22,7 @@ from bench.suite import OUT
 from glue import job, transform
 from glue.read import export_schema, read_header
 from glue.storage import storage_for
-from lake.spark import local_spark_session
+from lake.aws.spark import local_spark_session
 
 KEY = "travel_times/bench-city/plan-cost.csv"
 

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     from glue import job as glue_job  # imported here: the import itself is part of startup
-    from lake.spark import local_spark_session
+    from lake.aws.spark import local_spark_session
 
     spark = local_spark_session(
         Path(args.home),

@@ -11,37 +11,24 @@ import datetime as dt
 import json
 import os
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.errors import REJECTION_NAMES
+from functions import story
+from functions.entry import Handler, built_on_first_call
 
 SUBJECT_MAX = 100  # SNS: at most 100 printable ASCII characters, no line breaks
 HISTORY_TAIL_EVENTS = 1000  # the failure is at the end of the history: its tail is enough
-CAUSE_MAX = 2000
 
-logger = Logger(service="alert")
-tracer = Tracer(service="alert")
+tracer = Tracer()
 
 _CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn"}
-# History event detail keys that carry an error and a cause, the most specific first.
-_FAILURE_DETAILS = (
-    "taskFailedEventDetails",
-    "taskTimedOutEventDetails",
-    "lambdaFunctionFailedEventDetails",
-    "lambdaFunctionTimedOutEventDetails",
-    "executionFailedEventDetails",
-    "executionTimedOutEventDetails",
-    "executionAbortedEventDetails",
-)
 
 
 @dataclass(frozen=True)
@@ -50,15 +37,6 @@ class Alert:
 
     subject: str
     body: str
-
-
-def _json(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _when(epoch_ms: Any) -> str | None:
@@ -73,68 +51,16 @@ def _when(epoch_ms: Any) -> str | None:
 
 def source_file(execution_input: Any) -> str | None:
     """`s3://bucket/key` of the S3 event that started the execution (key URL-decoded)."""
-    event = _json(execution_input)
+    try:
+        event = json.loads(execution_input) if isinstance(execution_input, str) else execution_input
+    except ValueError:
+        return None
     if not isinstance(event, Mapping):
         return None
     detail = event.get("detail") or {}
     bucket = (detail.get("bucket") or {}).get("name")
     key = (detail.get("object") or {}).get("key")
     return f"s3://{bucket}/{unquote_plus(key)}" if bucket and key else None
-
-
-def failed_state(history: Iterable[Mapping[str, Any]]) -> str | None:
-    """The state the execution was in when it ended: the last state entered and not exited."""
-    open_states: list[str] = []
-    for event in sorted(history, key=lambda e: int(e.get("id", 0))):
-        kind = str(event.get("type", ""))
-        if kind.endswith("StateEntered"):
-            open_states.append(event["stateEnteredEventDetails"]["name"])
-        elif kind.endswith("StateExited"):
-            name = event["stateExitedEventDetails"]["name"]
-            if name in open_states:
-                open_states.remove(name)
-        elif kind == "ExecutionRedriven":
-            open_states.clear()  # a redrive re-enters the state that did not finish
-    return open_states[-1] if open_states else None
-
-
-def failure_from_history(history: Iterable[Mapping[str, Any]]) -> tuple[str | None, str | None]:
-    """The (error, cause) of the most recent failure event in the history."""
-    for event in sorted(history, key=lambda e: int(e.get("id", 0)), reverse=True):
-        for key in _FAILURE_DETAILS:
-            details = event.get(key)
-            if details and (details.get("error") or details.get("cause")):
-                return details.get("error"), details.get("cause")
-    return None, None
-
-
-def is_glue_run(cause: str | None) -> bool:
-    """Whether a cause is a Glue job run (what glue:startJobRun.sync reports on failure)."""
-    doc = _json(cause)
-    return isinstance(doc, Mapping) and "JobRunState" in doc
-
-
-def readable_cause(cause: str | None) -> str:
-    """The human part of a cause: a Lambda error's message, a Glue run's ErrorMessage, an Athena
-    query's StateChangeReason; else the cause as recorded (shortened)."""
-    if not cause:
-        return "(no cause recorded)"
-    doc = _json(cause)
-    if isinstance(doc, Mapping):
-        if doc.get("errorMessage"):  # Lambda: {"errorType", "errorMessage", "stackTrace", ...}
-            return str(doc["errorMessage"])
-        if "JobRunState" in doc or "ErrorMessage" in doc:  # Glue: the JobRun
-            run = " ".join(filter(None, ["Glue job run", doc.get("Id")]))
-            state = doc.get("JobRunState", "FAILED")
-            return f"{run} ended {state}: {doc.get('ErrorMessage') or 'no message'}"
-        status = (doc.get("QueryExecution") or {}).get("Status") or {}
-        if status:  # Athena: the QueryExecution
-            reason = status.get("StateChangeReason") or (status.get("AthenaError") or {}).get(
-                "ErrorMessage"
-            )
-            return f"Athena query ended {status.get('State', 'FAILED')}: {reason or 'no reason'}"
-    text = cause.strip()
-    return text if len(text) <= CAUSE_MAX else text[:CAUSE_MAX] + " ... (shortened)"
 
 
 def console_link(execution_arn: str) -> str | None:
@@ -166,64 +92,56 @@ def subject_line(machine: str, status: str, state: str | None, file: str | None)
 
 
 def what_to_do(
+    told: story.Story,
     *,
-    status: str,
-    error: str | None,
-    state: str | None,
     execution_arn: str,
     state_machine_arn: str,
     name: str,
     file: str | None,
-    redrive_status: str | None,
-    redrive_reason: str | None,
-    job_failed: bool = False,
+    redrive_status: str | None = None,
+    redrive_reason: str | None = None,
 ) -> list[str]:
-    """The re-run instructions that fit this ending."""
-    local = [
-        f"On the local runtime the same choices are `lake redrive {name}` and `lake rerun {name}`.",
-    ]
-    if error in REJECTION_NAMES:
-        return [
+    """The steps that fit this ending, in AWS's words (the console and the AWS CLI)."""
+    if told.next_step == story.FIX_FILE:
+        lines = [
             "The file itself was rejected, so re-running it as it is would fail the same way.",
             f"Fix the file as the cause says and upload it again to the same key"
             f"{f' ({file})' if file else ''}: the upload starts a new execution.",
         ]
+        if told.job_failed:
+            lines.append(
+                "The rows set aside and their reasons are under rejects/travel_times/ in the "
+                "curated bucket."
+            )
+        return lines
     lines = []
-    if redrive_status and redrive_status != "REDRIVABLE":
+    if told.status == "TIMED_OUT":
+        lines.append(
+            "The execution ran out of time; check whether the Glue job is stuck or "
+            "needs more workers or a longer timeout before re-running."
+        )
+    if told.next_step == story.START_AGAIN:
         lines.append(
             f"Redrive is not available ({redrive_status}"
             f"{f': {redrive_reason}' if redrive_reason else ''}); start a new execution instead."
         )
     else:
-        where = f"at {state}" if state else "at the state that did not finish"
+        where = f"at {told.state}" if told.state else "at the state that did not finish"
         lines += [
             f"Once the cause is dealt with, redrive the execution: it resumes {where}, keeping "
             "the work of the states that succeeded (within 14 days of the start).",
             "  Console: open the link above and choose Redrive.",
             f"  CLI: aws stepfunctions redrive-execution --execution-arn {execution_arn}",
         ]
-    lines += [
+    return [
+        *lines,
         "Or start a new execution with the same input (the S3 event; every run is safe to "
         "repeat): in the console choose 'New execution' with the same input, or",
         f"  aws stepfunctions start-execution --state-machine-arn {state_machine_arn} "
         "--input file://input.json   (input.json: the execution's input, copied from the "
         "console)",
-        *local,
+        f"On the local runtime the same choices are `lake redrive {name}` and `lake rerun {name}`.",
     ]
-    if job_failed:
-        lines.insert(
-            0,
-            "If the cause is the file's content (e.g. more rows rejected than the threshold; "
-            "the rows and reasons are under rejects/travel_times/ in the curated bucket), fix "
-            "the file and upload it again to the same key instead.",
-        )
-    if status == "TIMED_OUT":
-        lines.insert(
-            0,
-            "The execution ran out of time; check whether the Glue job is stuck or "
-            "needs more workers or a longer timeout before re-running.",
-        )
-    return lines
 
 
 def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any]]) -> Alert:
@@ -243,24 +161,22 @@ def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any
         if started:
             execution_input = started[0].get("executionStartedEventDetails", {}).get("input")
     file = source_file(execution_input)
-    state = failed_state(history)
-    history_error, history_cause = failure_from_history(history)
-    error = detail.get("error") or history_error
-    cause = detail.get("cause") or history_cause
-    if status == "TIMED_OUT" and not error:
-        error = "States.Timeout"
-    if status == "ABORTED" and not cause:
-        cause = "The execution was stopped (StopExecution, from the console, the CLI or an API)."
-
+    told = story.read_story(
+        history,
+        status,
+        error=detail.get("error"),
+        cause=detail.get("cause"),
+        redrive_status=detail.get("redriveStatus"),
+    )
     ending = {"FAILED": "failed", "TIMED_OUT": "timed out", "ABORTED": "was aborted"}.get(
         status, status.lower()
     )
     facts = [
         ("File", file or "(unknown: the execution's input is not an S3 event)"),
-        ("Failed state", state or "(unknown: no state was running)"),
+        ("Failed state", told.state or "(unknown: no state was running)"),
         ("Status", status),
-        ("Error", error or "(none recorded)"),
-        ("Cause", readable_cause(cause)),
+        ("Error", told.error or "(none recorded)"),
+        ("Cause", told.reason),
         ("Started", _when(detail.get("startDate")) or "(unknown)"),
         ("Stopped", _when(detail.get("stopDate")) or "(unknown)"),
         ("Execution", execution_arn),
@@ -270,21 +186,18 @@ def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any
         facts.append(("Redriven", f"{detail['redriveCount']} time(s) before"))
     width = max(len(label) for label, _ in facts) + 2
     steps = what_to_do(
-        status=status,
-        error=error,
-        state=state,
+        told,
         execution_arn=execution_arn,
         state_machine_arn=state_machine_arn,
         name=name,
         file=file,
         redrive_status=detail.get("redriveStatus"),
         redrive_reason=detail.get("redriveStatusReason"),
-        job_failed=is_glue_run(cause),
     )
     body = "\n".join(
         [
             f"The {machine} execution for {file or 'an unknown file'} {ending}"
-            + (f" in state {state}." if state else "."),
+            + (f" in state {told.state}." if told.state else "."),
             "",
             *(f"{label + ':':<{width}}{value}" for label, value in facts),
             "",
@@ -293,22 +206,14 @@ def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any
             "",
         ]
     )
-    return Alert(subject=subject_line(machine, status, state, file), body=body)
+    return Alert(subject=subject_line(machine, status, told.state, file), body=body)
 
 
-@cache
-def stepfunctions_client() -> Any:
-    return boto3.client("stepfunctions")
-
-
-@cache
-def sns_client() -> Any:
-    return boto3.client("sns")
-
-
-def history_tail(execution_arn: str, limit: int = HISTORY_TAIL_EVENTS) -> list[dict[str, Any]]:
+def history_tail(
+    stepfunctions: Any, execution_arn: str, limit: int = HISTORY_TAIL_EVENTS
+) -> list[dict[str, Any]]:
     """The last `limit` history events of an execution, oldest first."""
-    paginator = stepfunctions_client().get_paginator("get_execution_history")
+    paginator = stepfunctions.get_paginator("get_execution_history")
     events: list[dict[str, Any]] = []
     pages = paginator.paginate(
         executionArn=execution_arn, reverseOrder=True, includeExecutionData=True
@@ -320,21 +225,40 @@ def history_tail(execution_arn: str, limit: int = HISTORY_TAIL_EVENTS) -> list[d
     return sorted(events[:limit], key=lambda e: int(e["id"]))
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Lambda entry point (`functions.alert.handler`): format and publish to ALERT_TOPIC_ARN."""
-    execution_arn = (event.get("detail") or {}).get("executionArn", "")
-    logger.append_keys(execution_arn=execution_arn)
-    try:
-        history = history_tail(execution_arn)
-    except (ClientError, BotoCoreError):
-        # An alert without the failed state beats no alert at all.
-        logger.exception("could not read the execution history; alerting without it")
-        history = []
-    alert = format_alert(event, history)
-    response = sns_client().publish(
-        TopicArn=os.environ["ALERT_TOPIC_ARN"], Subject=alert.subject, Message=alert.body
+def make_handler(stepfunctions: Any, sns: Any, topic_arn: str, logger: Logger) -> Handler:
+    """The alert handler over the clients it is handed: Step Functions (GetExecutionHistory) and
+    SNS (Publish to `topic_arn`). AWS's handler below is built from boto3's; the local runtime
+    builds one from its own history and e-mail."""
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        execution_arn = (event.get("detail") or {}).get("executionArn", "")
+        logger.append_keys(execution_arn=execution_arn)
+        try:
+            history = history_tail(stepfunctions, execution_arn)
+        except (ClientError, BotoCoreError):
+            # An alert without the failed state beats no alert at all.
+            logger.exception("could not read the execution history; alerting without it")
+            history = []
+        alert = format_alert(event, history)
+        response = sns.publish(TopicArn=topic_arn, Subject=alert.subject, Message=alert.body)
+        logger.info("alert published", extra={"subject": alert.subject})
+        return {"subject": alert.subject, "message_id": response["MessageId"]}
+
+    return handler
+
+
+def _aws_handler() -> Handler:
+    import boto3
+
+    return make_handler(
+        boto3.client("stepfunctions"),
+        boto3.client("sns"),
+        os.environ["ALERT_TOPIC_ARN"],
+        Logger(),  # service: the function's name, set by the stack
     )
-    logger.info("alert published", extra={"subject": alert.subject})
-    return {"subject": alert.subject, "message_id": response["MessageId"]}
+
+
+# Lambda's entry point (`functions.alert.handler`): the handler over boto3's clients.
+handler = built_on_first_call(_aws_handler)

@@ -6,8 +6,9 @@ In: the S3 "Object Created" event as EventBridge delivers it. Out: what the Glue
 sample's counts). A file that breaks the contract raises a named error from `functions.errors`
 whose message names the file, says what is wrong and how to fix it.
 
-The same handler runs in Lambda and in the local runtime, which replaces `s3_client` with a client
-over local folders; so S3 is used only through `head_object` and a ranged `get_object`."""
+The same handler runs in Lambda and in the local runtime: `make_handler` builds it over the S3
+client it is handed (boto3's on AWS, one over the lake home's folders locally), so S3 is used only
+through `head_object` and a ranged `get_object`."""
 
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ import io
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
@@ -30,18 +29,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from contract import columns as c
-from contract import errors as contract_errors
+from contract import errors
 from contract.layout import SourceKey, parse_source_key
 from contract.values import BOM, clean_header, reject_reason, resolve_header
-from functions import errors
+from functions.entry import Handler, built_on_first_call
 
 HEAD_BYTES = 1024 * 1024  # what is read of the object: enough for thousands of rows
 MAX_HEAD_TEXT_BYTES = 8 * HEAD_BYTES  # cap on a decompressed head (a gzip bomb stays cheap)
 SAMPLE_ROWS = 1000
 GZIP_MAGIC = b"\x1f\x8b"
 
-logger = Logger(service="validate")
-tracer = Tracer(service="validate")
+tracer = Tracer()
 
 REASON_HINTS = {
     c.MALFORMED_ROW: "each row must have as many fields as the header; quote values that "
@@ -53,12 +51,6 @@ REASON_HINTS = {
     c.BAD_TRAVEL_TIME: "travel times must be non-negative numbers without sign or exponent "
     "(the lower and upper bounds may be empty)",
 }
-
-
-@cache
-def s3_client() -> Any:
-    """The S3 client, created on first use (so tests and the local runtime can redirect it)."""
-    return boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
 @dataclass(frozen=True)
@@ -124,16 +116,15 @@ def object_from_event(event: dict[str, Any]) -> ObjectRef:
 def check_key(ref: ObjectRef) -> SourceKey:
     try:
         return parse_source_key(ref.key)
-    except contract_errors.InvalidSourceKey as e:
+    except errors.InvalidSourceKey as e:
         raise errors.InvalidSourceKey(
             f"{ref.source_path}: {e} Move or copy the file to a key that follows this layout; "
             "that upload starts a new run."
         ) from e
 
 
-def read_head(ref: ObjectRef) -> Head:
+def read_head(ref: ObjectRef, client: Any) -> Head:
     """HEAD the object, then GET at most its first HEAD_BYTES."""
-    client = s3_client()
     try:
         meta = client.head_object(Bucket=ref.bucket, Key=ref.key)
     except ClientError as e:
@@ -247,7 +238,7 @@ def check_header(records: list[tuple[int, list[str]]], ref: ObjectRef) -> list[s
     header = records[0][1]
     try:
         resolve_header(header, source=ref.source_path)
-    except contract_errors.MissingColumns as e:
+    except errors.MissingColumns as e:
         raise errors.MissingColumns(f"{e} Fix the header line and upload the file again.") from e
     return clean_header(header)
 
@@ -300,10 +291,11 @@ def check_sample(
     }
 
 
-def validate_object(ref: ObjectRef) -> dict[str, Any]:
-    """Validate the object `ref` points at; the result is what the workflow passes on."""
+def validate_object(ref: ObjectRef, client: Any) -> dict[str, Any]:
+    """Validate the object `ref` points at, read through the S3 `client`; the result is what the
+    workflow passes on."""
     source = check_key(ref)
-    head = read_head(ref)
+    head = read_head(ref, client)
     text = decode_head(head, ref, source.gzipped)
     records = read_records(text)
     header = check_header(records, ref)
@@ -324,16 +316,31 @@ def validate_object(ref: ObjectRef) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Lambda entry point (`functions.validate.handler`)."""
-    try:
-        ref = object_from_event(event)
-        logger.append_keys(source_path=ref.source_path)
-        result = validate_object(ref)
-    except errors.RejectedFile as e:
-        logger.warning("file rejected", extra={"error": type(e).__name__, "reason": str(e)})
-        raise
-    logger.info("file accepted", extra={"result": result})
-    return result
+def make_handler(s3_client: Any, logger: Logger) -> Handler:
+    """The validate handler over the S3 client and the logger it is handed."""
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            ref = object_from_event(event)
+            logger.append_keys(source_path=ref.source_path)
+            result = validate_object(ref, s3_client)
+        except errors.FileRejected as e:
+            logger.warning("file rejected", extra={"error": type(e).__name__, "reason": str(e)})
+            raise
+        logger.info("file accepted", extra={"result": result})
+        return result
+
+    return handler
+
+
+def _aws_handler() -> Handler:
+    import boto3
+
+    client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+    return make_handler(client, Logger())  # service: the function's name, set by the stack
+
+
+# Lambda's entry point (`functions.validate.handler`): the handler over boto3's S3 client.
+handler = built_on_first_call(_aws_handler)

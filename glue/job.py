@@ -15,10 +15,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from contract import columns as c
+from contract.errors import TooManyRejects
 from contract.layout import parse_source_key
 from glue import transform
 from glue.arguments import JobArguments
-from glue.errors import TooManyRejects
 from glue.logs import log_event
 from glue.manifest import build_manifest, write_manifest
 from glue.partition import PARTITION_NAMES, Partition

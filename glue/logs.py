@@ -25,12 +25,17 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     logger.log(level, json.dumps(record, default=str, ensure_ascii=False))
 
 
-def configure_logging(stream: Any = sys.stdout) -> None:
-    """Print the job's log lines as they are (already JSON) to `stream`; idempotent, so that a
-    warm process running the script many times does not print each line many times."""
+def configure_logging(stream: Any = None) -> None:
+    """Print the job's log lines as they are (already JSON): to `stream` when given, else to
+    stdout unless a stream was chosen before. Idempotent, so that a warm process running the
+    script many times prints each line once, where its host (the local runtime) chose."""
     logger.setLevel(logging.INFO)
-    if not any(getattr(h, "_movement_lake", False) for h in logger.handlers):
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._movement_lake = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    ours = [h for h in logger.handlers if getattr(h, "_movement_lake", False)]
+    if ours:
+        if stream is not None:
+            ours[0].setStream(stream)
+        return
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._movement_lake = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)

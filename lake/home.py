@@ -2,11 +2,11 @@
 
 ```
 <home>/buckets/<bucket>/<key>   the S3 buckets, one folder each (s3://bucket/key maps here)
-<home>/lake.db                  executions and their history (SQLite, WAL)
+<home>/lake.runtime.history_db                  executions and their history (SQLite, WAL)
 <home>/catalog/                 the Spark/Hive catalog (Derby metastore) and warehouse
 <home>/logs/<execution>.log     the Lambda's and the Glue job's logs of one execution
 <home>/outbox/*.eml             every alert e-mail, sent or not
-<home>/engine.lock, engine.sock the engine's owner lock and request socket (see lake.service)
+<home>/engine.lock, engine.sock the engine's owner lock and socket (see lake.runtime.service)
 ```
 
 Bucket and resource names come from `settings.load_settings()`, so they mirror the stack's."""
@@ -71,7 +71,7 @@ class LakeHome:
 
     @property
     def db_path(self) -> Path:
-        return self.root / "lake.db"
+        return self.root / "lake.runtime.history_db"
 
     @property
     def lock_path(self) -> Path:

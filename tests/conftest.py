@@ -25,7 +25,7 @@ def spark_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def spark(spark_home):
     """The one local SparkSession of this test session, configured like the local runtime's."""
-    from lake.spark import local_spark_session
+    from lake.aws.spark import local_spark_session
 
     session = local_spark_session(spark_home, app_name="movement-lake-tests", shuffle_partitions=4)
     yield session

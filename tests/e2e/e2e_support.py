@@ -9,8 +9,8 @@ from pathlib import Path
 
 from contract import columns as c
 from contract.values import parse_date_range
-from lake import cli
-from lake.generate import generate
+from lake.ui import cli
+from lake.ui.generate import generate
 
 
 def lake(capsys, *args: str) -> tuple[int, str, str]:

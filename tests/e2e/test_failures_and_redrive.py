@@ -10,7 +10,7 @@ from e2e_support import export, lake, lake_json, query
 from smtp_support import smtp_server
 
 from contract import columns as c
-from lake.integrations.sns import read_outbox
+from lake.aws.sns import read_outbox
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from e2e_support import export
 
-from lake.db import ExecutionStore
-from lake.engine import INTERRUPTED
-from lake.service import owning, try_lock
-from lake.watch import RawFolderWatcher
+from lake.runtime.executions import INTERRUPTED
+from lake.runtime.history_db import ExecutionStore
+from lake.runtime.service import owning, try_lock
+from lake.runtime.watcher import RawFolderWatcher
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ class Watching:
         """Stop; with `kill`, running executions are cut short as a kill would leave them
         (they end interrupted) and queued ones never start."""
         if kill:
-            self.engine.abort.set()
+            self.engine.interrupt()
         self.stop.set()
         self.thread.join(60)
         self._owner.__exit__(None, None, None)

@@ -12,8 +12,9 @@ from botocore.stub import Stubber
 from conftest import load_event
 
 from contract.events import alert_rule_pattern
-from functions import alert
+from functions import alert, story
 from functions.alert import format_alert
+from lake.aws.logs import function_logger
 
 FILE = "s3://movement-lake-raw-123456789012-eu-west-1/travel_times/bogota/2019-q2.csv"
 EXECUTION = (
@@ -36,6 +37,9 @@ def fact(body: str, label: str) -> str:
     return line.split(":", 1)[1].strip()
 
 
+LOGGER = function_logger("movement-lake-alert-tests")
+
+
 def assert_sns_safe(subject: str) -> None:
     assert len(subject) <= 100
     assert subject.isascii() and subject.isprintable()
@@ -55,7 +59,7 @@ def test_a_rejected_file_says_which_file_state_and_message_and_to_fix_the_file()
     assert fact(body, "Error") == "NotUtf8"
     assert fact(body, "Cause").startswith(f"{FILE} is not UTF-8: byte 0xe9")
     assert "stackTrace" not in body
-    assert fact(body, "Started") == "2024-06-03 09:14:28 UTC"
+    assert fact(body, "Started") == "2026-11-28 07:31:25 UTC"  # the recorded startDate
     assert fact(body, "Execution") == EXECUTION
     assert fact(body, "Console") == CONSOLE
     # AND the way out is a corrected upload, not a redrive that would fail the same way
@@ -71,14 +75,27 @@ def test_a_glue_failure_shows_the_job_runs_message_and_how_to_redrive():
     assert fact(body, "Failed state") == "Transform"
     assert fact(body, "Error") == "States.TaskFailed"
     cause = fact(body, "Cause")
-    assert cause.startswith("Glue job run jr_0f4e1c9b")
-    assert "ended FAILED: RowsRejected: 1204 of 50000 rows" in cause
+    assert cause.startswith("Glue job run jr_")
+    assert "ended FAILED: Py4JJavaError: An error occurred while calling" in cause
     assert f"aws stepfunctions redrive-execution --execution-arn {EXECUTION}" in body
     assert "resumes at Transform" in body
-    assert "rejects/travel_times/" in body  # a data problem is fixed by a new upload
     assert "aws stepfunctions start-execution --state-machine-arn" in body
     assert "lake redrive 6c0e5f9a-3d1b-4e8e-b0a2-7f1d2c3b4a5e" in body
     assert "lake rerun 6c0e5f9a-3d1b-4e8e-b0a2-7f1d2c3b4a5e" in body
+
+
+def test_a_file_the_job_rejects_says_fix_the_file_and_where_its_bad_rows_are_not_redrive():
+    # GIVEN the Glue job refused the file: more bad rows than the threshold (TooManyRejects)
+    event, history = scenario("transform_rejected")
+    # WHEN the alert is formatted
+    body = format_alert(event, history).body
+    # THEN it quotes the job's count by reason and says the way out is a corrected upload
+    assert "ended FAILED: TooManyRejects: travel_times/bogota/2019-q2.csv: 20 of 400 rows" in (
+        fact(body, "Cause")
+    )
+    assert "upload it again to the same key" in body
+    assert "rejects/travel_times/" in body  # where the rows set aside and their reasons are
+    assert "redrive-execution" not in body
 
 
 def test_a_timeout_names_the_running_state_and_the_timeout_error():
@@ -154,7 +171,7 @@ def test_a_redriven_execution_that_fails_again_names_the_state_it_failed_in_this
             "taskFailedEventDetails": {"error": "Athena.InvalidRequestException", "cause": "x"},
         },
     ]
-    assert alert.failed_state(history + redrive) == "RegisterPartitions"
+    assert story.failed_state(history + redrive) == "RegisterPartitions"
 
 
 def test_a_non_redrivable_execution_says_to_start_a_new_one():
@@ -180,22 +197,20 @@ def test_a_long_non_ascii_file_name_still_makes_a_valid_sns_subject():
 
 
 def test_the_alert_rule_routes_exactly_the_statuses_the_local_runtime_alerts_on():
-    events = pytest.importorskip("lake.events")
+    events = pytest.importorskip("lake.aws.events")
     arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:movement-lake-ingest"
     pattern = alert_rule_pattern(arn)
     assert pattern["detail"]["stateMachineArn"] == [arn]
     assert set(pattern["detail"]["status"]) == set(events.ALERT_STATUSES)
 
 
-def test_the_handler_reads_the_history_tail_and_publishes_to_the_topic(monkeypatch):
+def test_the_handler_reads_the_history_tail_and_publishes_to_the_topic():
     # GIVEN a failed execution's status event, its history, and the topic in the environment
     event, history = scenario("transform_failed")
     topic = "arn:aws:sns:eu-west-1:123456789012:movement-lake-alerts"
-    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
     sfn = boto3.client("stepfunctions", region_name="eu-west-1")
     sns = boto3.client("sns", region_name="eu-west-1")
-    monkeypatch.setattr(alert, "stepfunctions_client", lambda: sfn)
-    monkeypatch.setattr(alert, "sns_client", lambda: sns)
+    handler = alert.make_handler(sfn, sns, topic, LOGGER)
     expected = format_alert(event, history)
     # botocore's Stubber checks each request against the real API models
     with Stubber(sfn) as sfn_stub, Stubber(sns) as sns_stub:
@@ -210,24 +225,22 @@ def test_the_handler_reads_the_history_tail_and_publishes_to_the_topic(monkeypat
             {"TopicArn": topic, "Subject": expected.subject, "Message": expected.body},
         )
         # WHEN the alert Lambda handles the event
-        result = alert.handler(event, FakeContext())
+        result = handler(event, FakeContext())
         # THEN exactly those calls were made
         sfn_stub.assert_no_pending_responses()
         sns_stub.assert_no_pending_responses()
     assert result["subject"] == expected.subject
 
 
-def test_the_handler_still_alerts_when_the_history_cannot_be_read(monkeypatch):
+def test_the_handler_still_alerts_when_the_history_cannot_be_read():
     event, _ = scenario("validate_failed")
-    monkeypatch.setenv("ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:alerts")
     sfn = boto3.client("stepfunctions", region_name="eu-west-1")
     sns = boto3.client("sns", region_name="eu-west-1")
-    monkeypatch.setattr(alert, "stepfunctions_client", lambda: sfn)
-    monkeypatch.setattr(alert, "sns_client", lambda: sns)
+    handler = alert.make_handler(sfn, sns, "arn:aws:sns:eu-west-1:123456789012:alerts", LOGGER)
     with Stubber(sfn) as sfn_stub, Stubber(sns) as sns_stub:
         sfn_stub.add_client_error("get_execution_history", "AccessDeniedException")
         sns_stub.add_response("publish", {"MessageId": "m-1"})
-        result = alert.handler(event, FakeContext())
+        result = handler(event, FakeContext())
     assert result["message_id"] == "m-1"
 
 

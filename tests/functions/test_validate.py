@@ -15,8 +15,9 @@ import pytest
 from conftest import load_event
 from moto import mock_aws
 
-from contract import errors as contract_errors
-from functions import errors, validate
+from contract import errors
+from functions import validate
+from lake.aws.logs import function_logger
 
 BUCKET = "movement-lake-raw-123456789012-eu-west-1"
 HEADER = (
@@ -43,22 +44,28 @@ class FakeLambdaContext:
     aws_request_id: str = "c9f1a2b3-4d5e-6f70-8192-a3b4c5d6e7f8"
 
 
+LOGGER = function_logger("movement-lake-validate-tests")
+
+
 @pytest.fixture(scope="module")
 def s3():
-    """moto's S3 with the raw bucket (versioned, as deployed), served to the handler. One mock
+    """moto's S3 with the raw bucket (versioned, as deployed), handed to the handler. One mock
     for the module (starting moto is the slow part); every test uploads its own object."""
+    global HANDLER
     with pytest.MonkeyPatch.context() as env, mock_aws():
         env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        validate.s3_client.cache_clear()
         client = boto3.client("s3", region_name="eu-west-1")
         client.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        HANDLER = validate.make_handler(client, LOGGER)
         yield client
-        validate.s3_client.cache_clear()
+
+
+HANDLER = None  # the handler over moto's client (the `s3` fixture builds it)
 
 
 def event_for(key: str, size: int = 0) -> dict:
@@ -79,8 +86,8 @@ def csv_bytes(rows=ROWS, header=HEADER, newline="\n", bom=False) -> bytes:
     return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
 
 
-def run(event: dict) -> dict:
-    return validate.handler(event, FakeLambdaContext())
+def run(event: dict, handler=None) -> dict:
+    return (handler or HANDLER)(event, FakeLambdaContext())
 
 
 def rejected(event: dict, error: type[Exception]) -> str:
@@ -90,7 +97,7 @@ def rejected(event: dict, error: type[Exception]) -> str:
     key = validate.object_from_event(event).key
     message = str(caught.value)
     assert f"s3://{BUCKET}/{key}" in message
-    assert isinstance(caught.value, errors.RejectedFile)
+    assert isinstance(caught.value, errors.FileRejected)
     return message
 
 
@@ -171,7 +178,7 @@ class RecordingClient:
         return self.client.get_object(**kwargs)
 
 
-def test_only_the_head_of_a_large_gzip_is_read(s3, monkeypatch):
+def test_only_the_head_of_a_large_gzip_is_read(s3):
     # GIVEN a gzip export of several MiB whose compressed size exceeds the head
     import random
 
@@ -185,9 +192,8 @@ def test_only_the_head_of_a_large_gzip_is_read(s3, monkeypatch):
     assert len(body) > validate.HEAD_BYTES
     event = upload(s3, "travel_times/bogota/big.csv.gz", body)
     recorder = RecordingClient(s3)
-    monkeypatch.setattr(validate, "s3_client", lambda: recorder)
-    # WHEN it is validated
-    result = run(event)
+    # WHEN it is validated by a handler over that client
+    result = run(event, validate.make_handler(recorder, LOGGER))
     # THEN one HEAD and one ranged GET of at most HEAD_BYTES were made, and the cut-off
     # stream was sampled, not rejected
     assert [name for name, _ in recorder.calls] == ["head_object", "get_object"]
@@ -201,9 +207,9 @@ def test_only_the_head_of_a_large_gzip_is_read(s3, monkeypatch):
 def log_lines():
     """The handler's powertools log records, parsed from JSON."""
     stream = io.StringIO()
-    previous = validate.logger.registered_handler.setStream(stream)
+    previous = LOGGER.registered_handler.setStream(stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line]
-    validate.logger.registered_handler.setStream(previous)
+    LOGGER.registered_handler.setStream(previous)
 
 
 def test_the_handler_logs_its_verdict_as_structured_json(s3, log_lines):
@@ -236,7 +242,7 @@ def test_a_bad_city_slug_is_rejected_with_a_suggested_slug(s3):
     message = rejected(event_for("travel_times/São Paulo/2019-q2.csv"), errors.InvalidSourceKey)
     assert "'sao-paulo'" in message
     # The named error is also the contract's, for callers that catch those.
-    with pytest.raises(contract_errors.InvalidSourceKey):
+    with pytest.raises(errors.InvalidSourceKey):
         run(event_for("travel_times/-bogota/2019-q2.csv"))
 
 
@@ -321,6 +327,18 @@ def test_a_rejection_is_logged_with_its_error_name(s3, log_lines):
     assert warning["level"] == "WARNING" and warning["error"] == "EmptyFile"
 
 
-def test_every_named_rejection_is_known_to_the_alert():
-    names = {cls.__name__ for cls in errors.RejectedFile.__subclasses__()}
-    assert names == errors.REJECTION_NAMES
+def test_every_error_the_validator_raises_means_fix_the_file():
+    # Every `raise errors.X(...)` of the handler must be a file fault: the alert then says
+    # "fix the file and upload it again" and the workflow's Retry never retries it.
+    import ast
+    import inspect
+
+    raised = {
+        node.exc.func.attr
+        for node in ast.walk(ast.parse(inspect.getsource(validate)))
+        if isinstance(node, ast.Raise)
+        and isinstance(getattr(node.exc, "func", None), ast.Attribute)
+        and getattr(node.exc.func.value, "id", None) == "errors"
+    }
+    assert raised, "the validator raises named errors"
+    assert raised <= errors.FILE_FAULTS, raised - errors.FILE_FAULTS

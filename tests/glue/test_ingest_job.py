@@ -15,10 +15,9 @@ import pytest
 
 import glue.job
 from contract import columns as c
-from contract.errors import MissingColumns
-from glue.errors import TooManyRejects
+from contract.errors import MissingColumns, TooManyRejects
 from glue.job import JobArguments
-from lake.generate import generate
+from lake.ui.generate import generate
 
 pytestmark = pytest.mark.spark
 

@@ -18,7 +18,7 @@ from glue import date_range as dr
 from glue import transform
 from glue.job import SQL_SETTINGS
 from glue.read import CORRUPT_RECORD, export_schema, read_export
-from lake.generate import generate
+from lake.ui.generate import generate
 
 pytestmark = pytest.mark.spark
 

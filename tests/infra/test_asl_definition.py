@@ -14,7 +14,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from infra_support import PLACEHOLDER, synthesized
 
-from functions.errors import REJECTION_NAMES
+from contract.errors import FILE_FAULTS as REJECTION_NAMES
 from settings import STATE_MACHINE_FILE
 
 DEFINITION: dict[str, Any] = json.loads(STATE_MACHINE_FILE.read_text())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from smtp_support import free_port, smtp_server
 
+from lake.aws.sns import publish, read_outbox
 from lake.home import LakeHome
-from lake.integrations.sns import publish, read_outbox
 
 
 def test_an_alert_is_mailed_over_smtp_and_kept_in_the_outbox(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lake import cli
+from lake.ui import cli
 
 
 @pytest.fixture(autouse=True)

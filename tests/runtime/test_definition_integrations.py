@@ -9,9 +9,9 @@ import pytest
 
 import settings
 from lake.asl import UnsupportedDefinition
-from lake.engine import Engine, definition_substitutions, load_workflow
 from lake.home import LakeHome
-from lake.integrations import MissingIntegration
+from lake.runtime.engine import Engine, definition_substitutions, load_workflow
+from lake.runtime.errors import MissingIntegration
 
 
 def test_the_runtime_executes_the_state_machine_file_of_the_project(tmp_path):
@@ -23,7 +23,8 @@ def test_every_resource_of_the_deployed_definition_has_a_local_integration(tmp_p
     home = LakeHome(tmp_path)
     resources = load_workflow(home).resources()
     assert resources  # the file has tasks
-    integrations = Engine(home)._build_integrations()
+    with Engine(home) as engine:  # opening checks every resource has a local integration
+        integrations = engine.executions.integrations
     assert resources <= set(integrations), resources - set(integrations)
 
 
@@ -72,7 +73,7 @@ def test_the_stack_deploys_the_same_file_with_the_same_placeholders(tmp_path):
     stack_keys = _keyword_dict_keys(inspect.getsource(workflow), "definition_substitutions")
     assert stack_keys == set(definition_substitutions(LakeHome(tmp_path)))
     # the Glue job's script arguments are the ones the runtime passes by default
-    from lake.integrations.glue import default_arguments
+    from lake.aws.glue import default_arguments
 
     job_args = _keyword_dict_keys(inspect.getsource(job), "default_arguments")
     # (Glue's own arguments are hyphenated, the script's snake_case)

@@ -10,22 +10,27 @@ import time
 import pytest
 
 from lake.asl import NotRedrivable
+from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
-from lake.integrations.athena import QueryOutcome
-from lake.service import EngineServer, RemoteError, connect, engine_access, try_lock
+from lake.runtime.errors import RemoteError
+from lake.runtime.eventbridge import Landing
+from lake.runtime.service import EngineServer, connect, engine_access, try_lock
 
 
 class OwnerEngine:
     """Stands in for the owner's Engine: answers what the real one answers."""
 
     def object_landed(self, bucket, key):
-        return f"started-{key.rsplit('/', 1)[-1]}"
+        return Landing(f"started-{key.rsplit('/', 1)[-1]}", True)
 
     def rerun(self, identifier):
         raise AssertionError("not used")
 
     def redrive(self, identifier):
         raise NotRedrivable("Execution is SUCCEEDED and cannot be redriven.")
+
+    def stop(self, identifier, error=None, cause=None):
+        raise AssertionError("not used")
 
     def query(self, sql):
         return QueryOutcome(["n"], [(42,)])
@@ -40,7 +45,7 @@ def test_only_one_process_owns_the_engine_and_a_dead_owner_frees_it(tmp_path):
             textwrap.dedent(f"""
             import time, pathlib
             from lake.home import LakeHome
-            from lake.service import try_lock
+            from lake.runtime.service import try_lock
             lock = try_lock(LakeHome(pathlib.Path({str(tmp_path)!r})))
             print("locked", flush=True)
             time.sleep(60)
@@ -73,7 +78,7 @@ def test_a_second_command_uses_the_running_owner(tmp_path):
         with engine_access(home, timeout_s=5) as engine:
             # THEN it talks to the owner
             assert engine.remote
-            assert engine.object_landed("raw", "travel_times/a/x.csv") == "started-x.csv"
+            assert engine.object_landed("raw", "travel_times/a/x.csv").execution == "started-x.csv"
             assert engine.query("SELECT 42").rows == [(42,)]
             # and the owner's refusals arrive with their kind and AWS's reason
             with pytest.raises(RemoteError) as refused:

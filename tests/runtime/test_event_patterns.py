@@ -8,7 +8,7 @@ import pytest
 from conftest import load_event
 
 from contract.events import object_created_rule_pattern
-from lake.patterns import UnsupportedPattern, matches
+from lake.aws.event_patterns import UnsupportedPattern, matches
 
 RAW = "movement-lake-raw"
 

@@ -8,8 +8,8 @@ import re
 from conftest import load_event
 
 from contract.events import alert_rule_pattern, object_created_rule_pattern
-from lake.events import execution_status_change_event, object_created_event
-from lake.patterns import matches
+from lake.aws.event_patterns import matches
+from lake.aws.events import execution_status_change_event, object_created_event
 
 
 def _shape(value):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from lake.db import ExecutionRecord, ExecutionStore
+from lake.runtime.history_db import ExecutionRecord, ExecutionStore
 
 
 def _record(name: str, status: str = "RUNNING", start: float = 1.0) -> ExecutionRecord:
@@ -24,7 +24,7 @@ def _record(name: str, status: str = "RUNNING", start: float = 1.0) -> Execution
 
 
 def test_executions_are_found_by_name_or_arn_and_listed_newest_first(tmp_path):
-    store = ExecutionStore(tmp_path / "lake.db")
+    store = ExecutionStore(tmp_path / "lake.runtime.history_db")
     store.insert_execution(_record("old", "SUCCEEDED", start=1.0))
     store.insert_execution(_record("new", "FAILED", start=2.0))
     assert store.find_execution("new").status == "FAILED"
@@ -35,7 +35,7 @@ def test_executions_are_found_by_name_or_arn_and_listed_newest_first(tmp_path):
 
 def test_another_process_reads_history_while_this_one_holds_a_write_transaction(tmp_path):
     # GIVEN an execution with two events, and a writer in the middle of a transaction (WAL)
-    path = tmp_path / "lake.db"
+    path = tmp_path / "lake.runtime.history_db"
     store = ExecutionStore(path)
     record = _record("running")
     store.insert_execution(record)
@@ -49,7 +49,7 @@ def test_another_process_reads_history_while_this_one_holds_a_write_transaction(
     # WHEN another process reads it
     reader = textwrap.dedent(
         f"""
-        from lake.db import ExecutionStore
+        from lake.runtime.history_db import ExecutionStore
         store = ExecutionStore(__import__("pathlib").Path({str(path)!r}))
         print(",".join(e["type"] for e in store.events({record.arn!r})))
         """
@@ -64,7 +64,7 @@ def test_another_process_reads_history_while_this_one_holds_a_write_transaction(
 
 
 def test_the_same_event_stored_twice_is_kept_once(tmp_path):
-    store = ExecutionStore(tmp_path / "lake.db")
+    store = ExecutionStore(tmp_path / "lake.runtime.history_db")
     record = _record("x")
     store.insert_execution(record)
     event = {"id": 1, "type": "ExecutionStarted", "timestamp": "2024-01-01T00:00:00+00:00"}
@@ -74,7 +74,7 @@ def test_the_same_event_stored_twice_is_kept_once(tmp_path):
 
 
 def test_the_ledger_remembers_which_execution_took_each_object_version(tmp_path):
-    store = ExecutionStore(tmp_path / "lake.db")
+    store = ExecutionStore(tmp_path / "lake.runtime.history_db")
     store.record_object("raw", "travel_times/a/x.csv", 10, 111, '"e1"', "arn:1")
     assert store.object_execution("raw", "travel_times/a/x.csv", 10, 111) == "arn:1"
     # a new version of the same key (other size or mtime) is not yet seen

@@ -7,16 +7,16 @@ import json
 import xml.etree.ElementTree as ET
 
 from lake.asl import Executor, TaskFailure
-from lake.engine import load_workflow
-from lake.graph import COLOURS, render_svg, state_order
-from lake.home import LakeHome
-from lake.integrations import (
+from lake.aws import (
     ATHENA_START_QUERY_SYNC,
     GLUE_START_JOB_RUN_SYNC,
     LAMBDA_INVOKE,
     S3_GET_OBJECT,
 )
-from lake.timeline import CAUGHT, FAILED, NOT_REACHED, SUCCEEDED, read_timeline
+from lake.home import LakeHome
+from lake.runtime.engine import load_workflow
+from lake.ui.graph import COLOURS, render_svg, state_order
+from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, SUCCEEDED, read_timeline
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from lake.asl import TaskFailure, TaskRequest
+from lake.aws.athena import AthenaStartQueryExecution
+from lake.aws.glue import GlueStartJobRun
 from lake.home import LakeHome
-from lake.integrations.athena import AthenaStartQueryExecution
-from lake.integrations.glue import GlueStartJobRun
 
 SCRIPT = """
 import json, sys

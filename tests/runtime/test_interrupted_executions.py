@@ -4,10 +4,10 @@ and `lake watch` starts its file again)."""
 
 from __future__ import annotations
 
-from lake.db import ExecutionRecord, ExecutionStore
-from lake.engine import INTERRUPTED, Engine
 from lake.home import LakeHome
-from lake.service import owning, try_lock
+from lake.runtime.executions import INTERRUPTED
+from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+from lake.runtime.service import owning, try_lock
 
 
 def test_a_killed_owners_running_execution_is_closed_as_interrupted(tmp_path):
@@ -56,7 +56,34 @@ def test_a_killed_owners_running_execution_is_closed_as_interrupted(tmp_path):
     assert events[-1]["executionAbortedEventDetails"]["error"] == INTERRUPTED
 
 
-def test_an_engine_closed_normally_leaves_nothing_running(tmp_path):
-    home = LakeHome(tmp_path)
-    with Engine(home) as engine:
-        assert engine.store.list_executions(status="RUNNING") == []
+def test_closing_finishes_the_running_execution_and_closes_the_queued_ones(tmp_path):
+    # GIVEN one execution at a time, three started, the first one waiting in a Wait state
+    import threading
+
+    from lake.asl.definition import parse_definition
+    from lake.runtime.executions import Executions
+
+    home = LakeHome(tmp_path).ensure()
+    store = ExecutionStore(home.db_path)
+    definition = parse_definition(
+        '{"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 1, "End": true}}}'
+    )
+    ended: list[str] = []
+    executions = Executions(
+        home, store, definition, {}, on_ended=lambda r: ended.append(r.status), time_scale=0.2
+    )
+    started = [executions.start({}, name=f"run-{i}").arn for i in range(3)]
+    entered = threading.Event()
+    while not entered.is_set():  # the first one is running (inside its Wait state)
+        entered.wait(0.01)
+        if any(e["type"] == "WaitStateEntered" for e in store.events(started[0])):
+            entered.set()
+    # WHEN the runtime closes normally
+    executions.close(wait=True)
+    # THEN the running one finished, the two that never began are closed as interrupted
+    statuses = [
+        (store.find_execution(arn).status, store.find_execution(arn).error) for arn in started
+    ]
+    assert statuses == [("SUCCEEDED", None), ("ABORTED", INTERRUPTED), ("ABORTED", INTERRUPTED)]
+    assert store.list_executions(status="RUNNING") == []
+    assert ended == ["SUCCEEDED"]  # no alert for the interrupted ones

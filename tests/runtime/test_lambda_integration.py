@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_lambda_powertools import Logger
 
 from lake.asl import TaskFailure, TaskRequest
+from lake.aws.lambda_ import LambdaInvoke
+from lake.aws.logs import function_logger
 from lake.home import LakeHome
-from lake.integrations.lambda_ import LambdaInvoke
-from lake.logs import route_powertools_logger
 
-logger = Logger(service="lambda-integration-test")
+logger = function_logger("lambda-integration-test")
 
 
 class FileRejected(Exception):
@@ -43,7 +42,6 @@ def _request(key: str) -> TaskRequest:
 @pytest.fixture
 def invoke(tmp_path):
     home = LakeHome(tmp_path).ensure()
-    route_powertools_logger(logger)
     return home, LambdaInvoke(home, {"validate": handler})
 
 

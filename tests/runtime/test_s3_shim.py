@@ -7,8 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from lake.aws.s3 import LocalS3Client, put_file_bytes
 from lake.home import LakeHome
-from lake.s3 import LocalS3Client, put_file_bytes
 
 BUCKET = "movement-lake-raw"
 KEY = "travel_times/bogota/x.csv"

@@ -9,7 +9,7 @@ from collections import Counter
 
 from contract import columns as c
 from contract.values import reject_reason, resolve_header
-from lake.generate import generate
+from lake.ui.generate import generate
 
 
 def _rows(path):

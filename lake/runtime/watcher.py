@@ -19,7 +19,7 @@ from rich.console import Console
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from lake.engine import Engine
+from lake.runtime.engine import Engine
 
 
 class _Changes(FileSystemEventHandler):
@@ -59,13 +59,22 @@ class RawFolderWatcher:
         self.root = engine.home.bucket_path(self.bucket)
         self.started: dict[str, str] = {}  # execution name -> last status reported
 
+    def objects(self) -> list[str]:
+        """The keys of every file in the raw bucket folder (hidden temporary files excluded)."""
+        return sorted(
+            path.relative_to(self.root).as_posix()
+            for path in self.root.rglob("*")
+            if path.is_file()
+            and not any(part.startswith(".") for part in path.relative_to(self.root).parts)
+        )
+
     def scan(self) -> list[str]:
         """Hand every file already in the folder to the engine; the executions it started."""
-        versions = self.engine.landed_objects()
-        names = [name for v in versions if (name := self._landed(v.key))]
+        keys = self.objects()
+        names = [name for key in keys if (name := self._landed(key))]
         self.console.print(
-            f"{len(versions)} file(s) already in the raw bucket: started {len(names)} not "
-            f"processed yet (new, or interrupted last time); {len(versions) - len(names)} were "
+            f"{len(keys)} file(s) already in the raw bucket: started {len(names)} not "
+            f"processed yet (new, or interrupted last time); {len(keys) - len(names)} were "
             "processed before"
         )
         return names
@@ -73,11 +82,12 @@ class RawFolderWatcher:
     def _landed(self, key: str) -> str | None:
         """Hand one file to the engine; the execution's name if this started one."""
         try:
-            name, started = self.engine.land(self.bucket, key)
+            landing = self.engine.object_landed(self.bucket, key)
         except Exception as e:  # one bad file must not stop the watch
             self.console.print(f"[red]could not start {key}: {e}[/]")
             return None
-        if not started or name is None:
+        name = landing.execution
+        if not landing.started or name is None:
             return None
         self.started[name] = "RUNNING"
         self.console.print(f"[blue]▶[/] {key} → execution [bold]{name}[/]")

@@ -1,4 +1,6 @@
-"""A minimal S3 client over the lake home's bucket folders, for code written against boto3.
+"""S3 played locally: buckets are folders of the lake home. `LocalS3Client` serves the calls the
+project's boto3 code makes (the validator's), and `S3GetObject` the workflow's
+`arn:aws:states:::aws-sdk:s3:getObject` task.
 
 Why not moto or botocore's Stubber: both are test tools. moto patches every botocore call of the
 process and keeps objects in its own memory, while the lake's buckets are folders that other
@@ -22,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
+from lake.asl import TaskFailure, TaskRequest
 from lake.home import LakeHome, NotInBucket
 
 
@@ -174,3 +177,42 @@ def copy_file_into(home: LakeHome, bucket: str, key: str, source: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+# The SDK integration names errors `S3.<Java SDK exception>`, as Step Functions does.
+_EXCEPTIONS = {"NoSuchKey": "NoSuchKeyException", "NoSuchBucket": "NoSuchBucketException"}
+
+
+class S3GetObject:
+    """The local `aws-sdk:s3:getObject` integration."""
+
+    def __init__(self, home: LakeHome) -> None:
+        self.client = LocalS3Client(home)
+
+    def __call__(self, request: TaskRequest) -> dict[str, Any]:
+        params = request.parameters
+        try:
+            response = self.client.get_object(
+                Bucket=params["Bucket"], Key=params["Key"], Range=params.get("Range")
+            )
+        except ClientError as e:
+            code = e.response["Error"]["Code"]
+            status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+            raise TaskFailure(
+                f"S3.{_EXCEPTIONS.get(code, 'S3Exception')}",
+                f"{e.response['Error']['Message']} (Service: S3, Status Code: {status}, "
+                f"Request ID: {secrets.token_hex(8).upper()})",
+            ) from e
+        body = response.pop("Body").read()
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise TaskFailure(
+                "States.Runtime", f"the body of s3://{params['Bucket']}/{params['Key']} is not text"
+            ) from e
+        response.pop("ResponseMetadata", None)
+        return {
+            **response,
+            "Body": text,
+            "LastModified": response["LastModified"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }

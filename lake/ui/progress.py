@@ -4,20 +4,18 @@ process and by another `lake` process (e.g. `lake watch`) alike."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from rich.console import Console
 from rich.text import Text
 
-from lake.db import ExecutionRecord, ExecutionStore
-from lake.timeline import (
-    CAUGHT,
-    FAILED,
-    SUCCEEDED,
-    cause_message,
-    failure_details,
-    read_timeline,
-)
+from functions.story import readable_cause
+from lake.runtime import ExecutionRecord, Lake
+from lake.ui import terminal
+from lake.ui.graph import state_order
+from lake.ui.report import failure_advice, story_of, success_summary, summary_json
+from lake.ui.timeline import CAUGHT, FAILED, SUCCEEDED, failure_details, read_timeline
 
 MARKS = {SUCCEEDED: ("✔", "green"), CAUGHT: ("✔", "yellow"), FAILED: ("✖", "red")}
 
@@ -35,16 +33,12 @@ def state_line(name: str, status: str, seconds: float | None, note: str = "") ->
 
 
 def follow(
-    store: ExecutionStore,
-    arn: str,
-    state_names: list[str],
-    console: Console,
-    poll_s: float = 0.2,
-    since_id: int = 0,
+    lake: Lake, name: str, console: Console, poll_s: float = 0.2, since_id: int = 0
 ) -> ExecutionRecord:
     """Print the execution's progress until it ends; return its final record. Events up to
     `since_id` (e.g. before a redrive) are history already told: read, not printed."""
-    events: list[dict] = [e for e in store.events(arn) if e["id"] <= since_id]
+    state_names = state_order(lake.definition.states, lake.definition.start_at)
+    events: list[dict] = [e for e in lake.history(name) if e["id"] <= since_id]
     seen = since_id
     earlier = read_timeline(events, state_names)
     printed = {(r.name, r.status) for r in earlier.states.values() if r.exited is not None}
@@ -52,8 +46,8 @@ def follow(
     retries_printed = len(_retried_failures(events))
     with console.status("starting", spinner="dots") as status:
         while True:
-            record = store.find_execution(arn)
-            new = store.events(arn, after_id=seen)
+            record = lake.execution(name)
+            new = lake.history(name, after_id=seen)
             if new:
                 events.extend(new)
                 seen = new[-1]["id"]
@@ -65,7 +59,7 @@ def follow(
                 console.print(
                     Text(
                         f"    ↻ retrying after {details.get('error')}: "
-                        f"{cause_message(details.get('cause'))[:160]}",
+                        f"{readable_cause(details.get('cause'))[:160]}",
                         "yellow",
                     )
                 )
@@ -109,3 +103,28 @@ def _retried_failures(events: list[dict]) -> list[dict]:
                 ].startswith("Execution"):
                     break
     return retried
+
+
+def follow_and_report(lake: Lake, name: str, as_json: bool = False, since_id: int = 0) -> int:
+    """Follow an execution to its end on stderr, then print what it did (or where, why and what
+    to do, when it did not succeed) on stdout; 0 only when it succeeded."""
+    err = terminal.stderr()
+    err.print(Text(f"execution {name}", "bold"))
+    record = follow(lake, name, err, since_id=since_id)
+    events = lake.history(name)
+    timeline = read_timeline(events, state_order(lake.definition.states, lake.definition.start_at))
+    told = None if record.status == "SUCCEEDED" else story_of(record, events)
+    manifest = lake.manifest(record)
+    if as_json:
+        print(json.dumps(summary_json(record, timeline, told, manifest), indent=2))
+    else:
+        out = terminal.stdout()
+        out.print()
+        if told is None:
+            out.print(Text(f"✔ {record.source_key or record.name} is in the lake.", "bold green"))
+            out.print(success_summary(manifest, timeline))
+        else:
+            out.print(Text(f"✖ execution {record.name} {record.status}", "bold red"))
+            for line in failure_advice(record, told):
+                out.print("  " + line)
+    return 0 if told is None else 1

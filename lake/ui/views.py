@@ -15,9 +15,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from lake.db import ExecutionRecord
-from lake.integrations.athena import QueryOutcome
-from lake.timeline import cause_message, event_time, failure_details
+from functions.story import readable_cause
+from lake.runtime import ExecutionRecord, QueryOutcome
+from lake.ui.timeline import event_time, failure_details
 
 STATUS_STYLE = {
     "SUCCEEDED": "green",
@@ -86,7 +86,7 @@ def _event_note(event: dict[str, Any]) -> str:
     kind = event["type"]
     details = failure_details(event)
     if details:
-        cause = cause_message(details.get("cause"))  # the readable part of the JSON cause
+        cause = readable_cause(details.get("cause"))  # the readable part of the JSON cause
         return f"{details.get('error')}: {cause[:120]}" if cause else str(details.get("error"))
     for key, value in event.items():
         if key.endswith("EventDetails") and isinstance(value, dict):

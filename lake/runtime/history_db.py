@@ -1,9 +1,9 @@
 """The execution database of a lake home: executions, their AWS-style history, and the ledger
 of raw objects already handed to the workflow.
 
-SQLite in WAL mode: one process writes (the engine's owner, see lake.service) while any number
-of `lake` processes read, without blocking each other. History events are stored the moment the
-executor emits them, so another process can follow an execution as it runs."""
+SQLite in WAL mode: one process writes (the engine's owner, see lake.runtime.service) while any
+number of `lake` processes read, without blocking each other. History events are stored the moment
+the executor emits them, so another process can follow an execution as it runs."""
 
 from __future__ import annotations
 

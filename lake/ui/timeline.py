@@ -1,7 +1,7 @@
-"""What happened to each state of an execution, read from its AWS-style history events.
-
-Used by the progress display, the summary, `lake describe` and the graph: one reading of the
-history, so they never disagree."""
+"""What happened to each state of an execution, read from its AWS-style history events: when it
+was entered and left, its attempts and failures, its output. Used by the progress display, the
+summary, `lake describe` and the graph. Which state failed is `functions.story`'s reading, the
+one the alert e-mail uses too."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from functions import story
 
 # What happened to a state, as the console's graph view colours it.
 SUCCEEDED = "succeeded"
@@ -93,13 +95,21 @@ class Timeline:
 
 
 def read_timeline(events: list[dict[str, Any]], state_names: list[str]) -> Timeline:
-    """Fold history events into per-state runs. A state entered and not exited is RUNNING
-    while the execution runs and FAILED once it has ended (that is where it stopped)."""
+    """Fold history events into per-state runs (the top-level states; Map iterations' and
+    Parallel branches' own states are inside their state). A state entered and not exited is
+    RUNNING while the execution runs; once it has ended, the state it failed in is FAILED."""
     states = {name: StateRun(name) for name in state_names}
     timeline = Timeline(states)
     current: StateRun | None = None
+    depth = 0
     for event in events:
         kind = event.get("type", "")
+        if kind in story.NESTED_START:
+            depth += 1
+        elif kind in story.NESTED_END:
+            depth = max(depth - 1, 0)
+        if depth and kind not in story.NESTED_START:
+            continue
         if kind.endswith("StateEntered"):
             name = event["stateEnteredEventDetails"]["name"]
             current = states.setdefault(name, StateRun(name))
@@ -111,21 +121,20 @@ def read_timeline(events: list[dict[str, Any]], state_names: list[str]) -> Timel
             run = states.setdefault(name, StateRun(name))
             run.exited = event_time(event)
             run.status = CAUGHT if run.failures else SUCCEEDED
-            output = event["stateExitedEventDetails"].get("output")
-            run.output = _maybe_json(output)
+            run.output = _maybe_json(event["stateExitedEventDetails"].get("output"))
             current = None
-        elif kind in ("TaskScheduled", "TaskStarted") and current is not None:
-            if kind == "TaskScheduled":
-                current.attempts += 1
+        elif kind == "TaskScheduled" and current is not None:
+            current.attempts += 1
         elif kind in _FAILURE_TYPES and current is not None:
             current.failures.append(failure_details(event))
         elif kind in _EXECUTION_END:
             timeline.status = _EXECUTION_END[kind]
             details = failure_details(event)
             timeline.error, timeline.cause = details.get("error"), details.get("cause")
-            if timeline.status != "SUCCEEDED" and current is not None:
-                current.status = FAILED
-                current.exited = event_time(event)
+            failed = story.failed_state(events) if timeline.status != "SUCCEEDED" else None
+            if failed is not None:
+                run = states.setdefault(failed, StateRun(failed))
+                run.status, run.exited = FAILED, event_time(event)
         elif kind == "ExecutionRedriven":
             timeline.status, timeline.error, timeline.cause = "RUNNING", None, None
             timeline.redriven += 1
@@ -139,20 +148,3 @@ def _maybe_json(text: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def cause_message(cause: str | None) -> str:
-    """The human part of an AWS error cause: Lambda's errorMessage, a Glue run's ErrorMessage,
-    Athena's StateChangeReason; else the cause itself."""
-    if not cause:
-        return ""
-    data = _maybe_json(cause)
-    if isinstance(data, dict):
-        if "errorMessage" in data:
-            return str(data["errorMessage"])
-        if "ErrorMessage" in data:
-            return str(data["ErrorMessage"])
-        status = (data.get("QueryExecution") or {}).get("Status") or {}
-        if "StateChangeReason" in status:
-            return str(status["StateChangeReason"])
-    return str(cause)

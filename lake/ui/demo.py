@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.panel import Panel
 from rich.text import Text
 
-from lake import console
-from lake.generate import generate
-from lake.home import HOME_ENV, LakeHome
-from lake.report import counts, manifest_of
+from lake.home import HOME_ENV
+from lake.ui import terminal
+from lake.ui.generate import generate
+from lake.ui.report import counts
+from lake.ui.views import query_table
 
 CITY = "bogota"
 FILE_NAME = "2019-travel-times.csv"
@@ -40,13 +42,15 @@ def slowest_pairs_sql(database: str, table: str, city: str, day: dict[str, Any])
     )
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    from lake.cli import _home, upload
-    from lake.service import engine_access
-    from lake.views import query_table
+def run_demo(args: argparse.Namespace, upload: Callable, open_lake: Callable) -> int:
+    """The demo, with the CLI's `upload` and `open_lake` (handed in: the CLI registers the demo)."""
+    with open_lake(args) as lake:
+        return _demo(args, lake, upload)
 
-    home: LakeHome = _home(args)
-    out = console.stdout()
+
+def _demo(args: argparse.Namespace, lake: Any, upload: Callable) -> int:
+    home = lake.home
+    out = terminal.stdout()
     out.print(
         Panel.fit(
             "movement-lake runs on this machine the same workflow it runs on AWS:\n"
@@ -69,14 +73,12 @@ def run_demo(args: argparse.Namespace) -> int:
         f"\n[bold]2. Upload[/] to s3://{home.settings.raw_bucket}/{key}: the S3 event starts the "
         "workflow (the first run also starts Spark: allow two minutes on a small machine).\n"
     )
-    status = upload(home, source, key)
+    status = upload(lake, source, key)
     if status != 0:
         out.print("\n[red]The demo's upload failed; the lines above say why.[/]")
         return status
-    from lake.db import ExecutionStore
-
-    record = ExecutionStore(home.db_path).list_executions(limit=1)[0]
-    partitions = counts(manifest_of(record))["partitions"]
+    record = lake.executions(limit=1)[0]
+    partitions = counts(lake.manifest(record))["partitions"]
     days = sorted(
         (p for p in partitions if isinstance(p, dict)),
         key=lambda p: (int(p["year"]), int(p["month"]), int(p["day"])),
@@ -89,10 +91,9 @@ def run_demo(args: argparse.Namespace) -> int:
             f"first day, {first['year']}-{int(first['month']):02d}-{int(first['day']):02d}?\n"
         )
         out.print(Text(sql, "cyan"))
-        with engine_access(home) as engine:
-            t0 = time.perf_counter()
-            outcome = engine.query(sql)
-            took = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        outcome = lake.query(sql)
+        took = time.perf_counter() - t0
         out.print(query_table(outcome))
         if outcome.rows:
             origin, destination, *_, minutes = outcome.rows[0]
@@ -146,10 +147,16 @@ def _lake_command() -> str:
     launched = sys.argv[0]
     if os.path.basename(launched) == "lake" and os.path.exists(launched):
         return os.path.relpath(launched)
-    return "python -m lake.cli"
+    return "python -m lake.ui.cli"
 
 
-def add_command(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    *,
+    upload: Callable,
+    open_lake: Callable,
+) -> None:
     parser = subparsers.add_parser(
         "demo",
         parents=[common],
@@ -159,11 +166,11 @@ def add_command(subparsers: argparse._SubParsersAction, common: argparse.Argumen
     )
     parser.add_argument("--rows", type=int, default=ROWS, help=f"rows to generate ({ROWS:,})")
     parser.add_argument("--seed", type=int, default=2019)
-    parser.set_defaults(run=_run)
+    parser.set_defaults(run=lambda args: _run(args, upload, open_lake))
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, upload: Callable, open_lake: Callable) -> int:
     import os
 
     args.home_is_default = getattr(args, "home", None) is None and not os.environ.get(HOME_ENV)
-    return run_demo(args)
+    return run_demo(args, upload, open_lake)

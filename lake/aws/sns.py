@@ -1,7 +1,8 @@
 """SNS with an e-mail subscription, played locally: a message becomes an e-mail sent over SMTP
 when `LAKE_SMTP_HOST`, `LAKE_SMTP_PORT` and `LAKE_ALERT_EMAIL` are set (`LAKE_SMTP_FROM`
 optional), and is ALWAYS written to `<home>/outbox/` as an .eml file, so no alert is ever lost
-to a missing mail server. Serves `arn:aws:states:::sns:publish` and the alert path."""
+to a missing mail server. The alert Lambda publishes through `LocalSnsClient`, as it publishes
+through boto3's SNS client on AWS."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from lake.asl import TaskRequest
 from lake.home import LOCAL_ACCOUNT, LOCAL_REGION, LakeHome
 
 DELIVERY_HEADER = "X-Lake-Delivery"
@@ -106,19 +106,16 @@ def read_outbox(home: LakeHome) -> list[dict[str, Any]]:
     return alerts
 
 
-class SnsPublish:
-    """The local `sns:publish` integration."""
+class LocalSnsClient:
+    """The `publish` call of boto3's SNS client, delivering to the alert topic's subscriber."""
 
     def __init__(self, home: LakeHome) -> None:
         self.home = home
 
-    def __call__(self, request: TaskRequest) -> dict[str, Any]:
-        message = request.parameters.get("Message", "")
-        if not isinstance(message, str):
-            import json
-
-            message = json.dumps(message, indent=2)
-        sent = publish(
-            self.home, str(request.parameters.get("Subject") or "movement-lake"), message
-        )
-        return {"MessageId": sent.message_id, "SdkHttpMetadata": {"HttpStatusCode": 200}}
+    def publish(self, *, TopicArn: str, Message: str, Subject: str = "", **_: Any) -> dict:
+        if TopicArn != topic_arn(self.home):
+            raise ValueError(
+                f"no topic {TopicArn!r} in this lake (its topic: {topic_arn(self.home)})"
+            )
+        sent = publish(self.home, Subject or self.home.settings.alert_topic_name, Message)
+        return {"MessageId": sent.message_id}

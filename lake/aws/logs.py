@@ -1,4 +1,4 @@
-"""Per-execution log files: `<home>/logs/<execution name>.log`.
+"""CloudWatch Logs played locally: one file per execution, `<home>/logs/<execution name>.log`.
 
 In AWS the validator's powertools JSON lines go to CloudWatch and the Glue job's to its log
 group. Locally both go to one file per execution. The integrations call the handler and the
@@ -11,8 +11,9 @@ import contextlib
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 _current = threading.local()
 
@@ -72,23 +73,10 @@ class RoutingHandler(logging.Handler):
 ROUTING_STREAM = RoutingStream()
 
 
-def route_powertools_logger(logger: object) -> Callable[[], None]:
-    """Point a powertools Logger's handler at the execution logs (keeping its JSON format);
-    returns what puts it back."""
-    handler = getattr(logger, "registered_handler", None)
-    if not isinstance(handler, logging.StreamHandler) or handler.stream is ROUTING_STREAM:
-        return lambda: None
-    return swap_stream(handler, ROUTING_STREAM)
+def function_logger(function_name: str) -> Any:
+    """A Powertools Logger for a local Lambda function whose JSON lines go to the current
+    execution's log (on AWS they go to the function's log group). Its service is the function's
+    name, as POWERTOOLS_SERVICE_NAME makes it on AWS."""
+    from aws_lambda_powertools import Logger
 
-
-def swap_stream(handler: logging.StreamHandler, stream: object) -> Callable[[], None]:
-    """Point `handler` at `stream`; returns what puts the old one back. Unlike setStream, never
-    flushes the old stream, which may be closed already (e.g. a finished test's capture)."""
-    with handler.lock or contextlib.nullcontext():
-        original, handler.stream = handler.stream, stream
-
-    def restore() -> None:
-        with handler.lock or contextlib.nullcontext():
-            handler.stream = original
-
-    return restore
+    return Logger(service=function_name, stream=ROUTING_STREAM)

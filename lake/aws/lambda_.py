@@ -12,11 +12,12 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lake.asl import TaskFailure, TaskRequest
+from lake.aws.logs import logging_to
 from lake.home import LOCAL_REGION, LakeHome
-from lake.logs import logging_to
 
 Handler = Callable[[dict, Any], Any]
 DEFAULT_TIMEOUT_S = 300
@@ -68,16 +69,36 @@ class LambdaInvoke:
         return name, self.handlers[name]
 
     def __call__(self, request: TaskRequest) -> dict[str, Any]:
-        name, handler = self._resolve(str(request.parameters.get("FunctionName", "")))
-        payload = request.parameters.get("Payload", {})
+        """The `lambda:invoke` task: RequestResponse, the integration's response shape."""
+        function = str(request.parameters.get("FunctionName", ""))
+        body, request_id = self.invoke(
+            function,
+            request.parameters.get("Payload", {}),
+            log=self.home.execution_log(request.context["Execution"]["Name"]),
+            timeout_s=request.timeout_seconds,
+        )
+        return {
+            "ExecutedVersion": "$LATEST",
+            "Payload": body,
+            "SdkHttpMetadata": {"HttpStatusCode": 200},
+            "SdkResponseMetadata": {"RequestId": request_id},
+            "StatusCode": 200,
+        }
+
+    def invoke(
+        self, function: str, payload: Any, *, log: Path, timeout_s: float | None = None
+    ) -> tuple[Any, str]:
+        """Call a function's handler with `payload` and a Lambda-like context, its log lines
+        going to `log`: (the result, the request id). A handler that raises becomes a
+        TaskFailure named after the exception, with the runtime's error document as cause."""
+        name, handler = self._resolve(function)
         context = LocalLambdaContext(
             function_name=name,
-            invoked_function_arn=str(request.parameters["FunctionName"]),
-            timeout_s=request.timeout_seconds or DEFAULT_TIMEOUT_S,
+            invoked_function_arn=function,
+            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
         )
-        execution_name = request.context["Execution"]["Name"]
         started = time.monotonic()
-        with logging_to(self.home.execution_log(execution_name)) as _:
+        with logging_to(log):
             _runtime_line(f"START RequestId: {context.aws_request_id} Version: $LATEST")
             try:
                 # The payload crosses a JSON boundary in AWS; so it does here.
@@ -93,17 +114,11 @@ class LambdaInvoke:
                 _runtime_line(
                     f"REPORT RequestId: {context.aws_request_id}\tDuration: {elapsed_ms:.2f} ms"
                 )
-        return {
-            "ExecutedVersion": "$LATEST",
-            "Payload": body,
-            "SdkHttpMetadata": {"HttpStatusCode": 200},
-            "SdkResponseMetadata": {"RequestId": context.aws_request_id},
-            "StatusCode": 200,
-        }
+        return body, context.aws_request_id
 
 
 def _runtime_line(text: str) -> None:
-    from lake.logs import current_log
+    from lake.aws.logs import current_log
 
     file = current_log()
     if file is not None:

@@ -4,15 +4,15 @@ where it stopped, why, and what to do next."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from lake.db import ExecutionRecord
-from lake.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED, Timeline, cause_message
+from functions import story
+from lake.runtime import ExecutionRecord
+from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED, Timeline
 
 OUTCOME_STYLE = {
     SUCCEEDED: "green",
@@ -23,38 +23,15 @@ OUTCOME_STYLE = {
 }
 
 
-def output_of(record: ExecutionRecord) -> dict[str, Any]:
-    try:
-        data = json.loads(record.output or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def manifest_of(record: ExecutionRecord) -> dict[str, Any]:
-    """The Glue job's manifest as the workflow read it (`$.job.manifest`)."""
-    manifest = (output_of(record).get("job") or {}).get("manifest")
-    return manifest if isinstance(manifest, dict) else {}
-
-
-def _first(mapping: dict[str, Any], *names: str, default: Any = None) -> Any:
-    for name in names:
-        if name in mapping and mapping[name] is not None:
-            return mapping[name]
-    return default
-
-
 def counts(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Rows read/written/rejected, rejects by reason and partitions, from the manifest."""
-    rows = manifest.get("rows") if isinstance(manifest.get("rows"), dict) else manifest
-    by_reason = _first(rows, "rejected_by_reason", "rejects_by_reason", default={}) or {}
-    partitions = manifest.get("partitions_written") or manifest.get("partitions") or []
+    """Rows read/written/rejected, rejects by reason and partitions, from the job's manifest."""
+    rows = manifest.get("rows") or {}
     return {
-        "rows_read": _first(rows, "read", "rows_read", "input_rows"),
-        "rows_written": _first(rows, "written", "rows_written", "output_rows"),
-        "rows_rejected": _first(rows, "rejected", "rows_rejected", "rejected_rows"),
-        "rejected_by_reason": by_reason,
-        "partitions": partitions,
+        "rows_read": rows.get("read"),
+        "rows_written": rows.get("written"),
+        "rows_rejected": rows.get("rejected"),
+        "rejected_by_reason": rows.get("rejected_by_reason") or {},
+        "partitions": manifest.get("partitions_written") or [],
     }
 
 
@@ -83,8 +60,8 @@ def state_table(timeline: Timeline, title: str = "Time per state") -> Table:
     return table
 
 
-def success_summary(record: ExecutionRecord, timeline: Timeline) -> RenderableType:
-    c = counts(manifest_of(record))
+def success_summary(manifest: dict[str, Any], timeline: Timeline) -> RenderableType:
+    c = counts(manifest)
     table = Table(
         title="What the lake took in", title_justify="left", show_edge=False, pad_edge=False
     )
@@ -123,44 +100,48 @@ def partitions_table(partitions: list[Any], shown: int = 8) -> Table:
     return table
 
 
-CONTENT_ERRORS = ("TooManyRejects",)
+def story_of(record: ExecutionRecord, events: list[dict[str, Any]]) -> story.Story:
+    """The execution's story, read as the alert e-mail reads it."""
+    return story.read_story(events, record.status, record.error, record.cause)
 
 
-def failure_advice(record: ExecutionRecord, timeline: Timeline, first_state: str) -> list[str]:
-    """Where it stopped, why, and what to do — as sentences."""
-    state = timeline.failed_state
-    where = state.name if state else "the workflow"
-    error = record.error or timeline.error or "unknown error"
-    reason = cause_message(record.cause or timeline.cause) or error
+def failure_advice(record: ExecutionRecord, told: story.Story) -> list[str]:
+    """Where it stopped, why, and what to do, as sentences with the lake's own commands."""
+    where = told.state or "the workflow"
     lines = [
-        f"{record.status.replace('_', ' ').lower()} at {where}: {error}",
-        f"why: {reason}",
+        f"{record.status.replace('_', ' ').lower()} at {where}: {told.error or 'unknown error'}",
+        f"why: {told.reason}",
     ]
-    # The file itself is at fault when validation refused it, or when the job found too many
-    # rows breaking the contract: running the same file again cannot help.
-    content = reason.startswith(CONTENT_ERRORS) or (record.error or "") in CONTENT_ERRORS
-    if record.status == "FAILED" and (content or (state is not None and state.name == first_state)):
-        lines += [
+    if told.next_step == story.FIX_FILE:
+        return [
+            *lines,
             "what to do: fix the file and upload it again to the same key (the new version "
             "replaces it):",
             f"    lake upload FILE --key {record.source_key or 'KEY'}",
         ]
-    else:
-        lines += [
-            f"what to do: fix the cause (the execution's log is logs/{record.name}.log in the "
-            "lake home), then continue where it stopped:",
-            f"    lake redrive {record.name}",
+    if told.next_step == story.START_AGAIN:
+        return [
+            *lines,
+            "what to do: start it again with the same input:",
+            f"    lake rerun {record.name}",
         ]
-    return lines
+    return [
+        *lines,
+        f"what to do: fix the cause (the execution's log is logs/{record.name}.log in the "
+        "lake home), then continue where it stopped:",
+        f"    lake redrive {record.name}",
+    ]
 
 
-def summary_json(record: ExecutionRecord, timeline: Timeline) -> dict[str, Any]:
+def summary_json(
+    record: ExecutionRecord, timeline: Timeline, told: story.Story | None, manifest: dict[str, Any]
+) -> dict[str, Any]:
     """The summary as data, for `--json`."""
     return {
         **record.as_json(),
-        "failedState": timeline.failed_state.name if timeline.failed_state else None,
-        "reason": cause_message(record.cause) if record.cause else None,
-        "counts": counts(manifest_of(record)),
+        "failedState": told.state if told else None,
+        "reason": told.reason if told and record.cause else None,
+        "counts": counts(manifest),
         "states": [
             {
                 "name": run.name,

@@ -1,9 +1,6 @@
 """`arn:aws:states:::athena:startQueryExecution.sync` played locally: the QueryString runs
-verbatim with Spark SQL on the warm Hive-enabled session, whose persistent catalog (a Derby
-metastore in the lake home) holds the table created by the same Athena DDL text.
-
-Each query gets `spark.newSession()`: it shares the catalog and the warm JVM but has its own
-current database, so `QueryExecutionContext.Database` never leaks into another query."""
+verbatim on the local SQL engine (`lake.aws.sql_engine`), whose catalog holds the table created
+by the same Athena DDL text, and the result is written where Athena would write it."""
 
 from __future__ import annotations
 
@@ -12,35 +9,16 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from lake.asl import TaskFailure, TaskRequest
+from lake.aws.sql_engine import QueryOutcome, error_reason, run_sql
 from lake.home import LakeHome
 
 ENGINE_VERSION = {
     "SelectedEngineVersion": "AUTO",
     "EffectiveEngineVersion": "Athena engine version 3",
 }
-
-
-@dataclass
-class QueryOutcome:
-    """What one query returned: column names and rows (empty for DDL)."""
-
-    columns: list[str] = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
-
-
-def run_sql(spark: Any, sql: str, database: str | None = None) -> QueryOutcome:
-    """Run one statement on a fresh session of the shared SparkContext and collect its rows."""
-    session = spark.newSession()
-    if database:
-        session.catalog.setCurrentDatabase(database)
-    frame = session.sql(sql)
-    columns = list(frame.columns)
-    rows = [tuple(row) for row in frame.collect()] if columns else []
-    return QueryOutcome(columns, rows)
 
 
 class AthenaStartQueryExecution:
@@ -73,7 +51,7 @@ class AthenaStartQueryExecution:
         try:
             outcome = run_sql(self.spark(), query, database)
         except Exception as e:
-            reason = _reason(e)
+            reason = error_reason(e)
             execution["Status"] = {
                 "State": "FAILED",
                 "StateChangeReason": reason,
@@ -118,9 +96,3 @@ class AthenaStartQueryExecution:
 def _statement_type(query: str) -> str:
     first = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
     return "DML" if first in {"SELECT", "WITH", "INSERT", "VALUES"} else "DDL"
-
-
-def _reason(error: Exception) -> str:
-    # Spark's AnalysisException carries a long JVM stack; its first line is the reason.
-    text = getattr(error, "desc", None) or str(error)
-    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

@@ -8,9 +8,9 @@ so a killed owner never blocks the next) and serves the others on a Unix socket
 owner's user only).
 
 - `lake watch` owns the engine while it runs.
-- Every other command that needs the engine (upload, query, rerun, redrive, demo) asks the
+- Every other command that needs the engine (upload, query, rerun, redrive, stop, demo) asks the
   owner when there is one; otherwise it becomes the owner for the command, and serves others
-  meanwhile. Requests: object landed, rerun, redrive, query.
+  meanwhile. Requests: the Engine's methods object_landed, rerun, redrive, stop, query.
 - Executions run in the owner; everyone follows them by reading the execution database."""
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Client, Connection, Listener
 from typing import IO, Any, Protocol
 
-from lake.engine import Engine, EngineError
+from lake.aws.sql_engine import QueryOutcome, error_reason
 from lake.home import LakeHome
-from lake.integrations.athena import QueryOutcome
+from lake.runtime.engine import Engine
+from lake.runtime.errors import EngineError, RemoteError
+from lake.runtime.eventbridge import Landing
 
 CONNECT_TIMEOUT_S = 120.0  # an owner that just started may still be warming up Spark
 
@@ -37,18 +39,11 @@ class EngineAPI(Protocol):
 
     remote: bool
 
-    def object_landed(self, bucket: str, key: str) -> str | None: ...
+    def object_landed(self, bucket: str, key: str) -> Landing: ...
     def rerun(self, identifier: str) -> str: ...
     def redrive(self, identifier: str) -> str: ...
+    def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str: ...
     def query(self, sql: str) -> QueryOutcome: ...
-
-
-class RemoteError(EngineError):
-    """The owner refused or failed a request; `kind` is the error's class name there."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 # --- the owner's lock --------------------------------------------------------------------
@@ -109,8 +104,9 @@ class EngineServer:
         handlers: dict[str, Callable[..., Any]] = {
             "ping": lambda: os.getpid(),
             "object_landed": self.engine.object_landed,
-            "rerun": lambda identifier: self.engine.rerun(identifier).name,
-            "redrive": lambda identifier: self.engine.redrive(identifier).name,
+            "rerun": self.engine.rerun,
+            "redrive": self.engine.redrive,
+            "stop": self.engine.stop,
             "query": self.engine.query,
         }
         with conn:
@@ -122,16 +118,11 @@ class EngineServer:
                 try:
                     conn.send(("ok", handlers[op](*args)))
                 except Exception as e:
-                    conn.send(("error", type(e).__name__, _message(e)))
+                    conn.send(("error", type(e).__name__, error_reason(e)))
 
     def close(self) -> None:
         self._listener.close()
         self.home.socket_path.unlink(missing_ok=True)
-
-
-def _message(error: Exception) -> str:
-    text = getattr(error, "reason", None) or getattr(error, "desc", None) or str(error)
-    return str(text).strip().splitlines()[0] if str(text).strip() else type(error).__name__
 
 
 class RemoteEngine:
@@ -152,7 +143,7 @@ class RemoteEngine:
             return reply[1]
         raise RemoteError(reply[1], reply[2])
 
-    def object_landed(self, bucket: str, key: str) -> str | None:
+    def object_landed(self, bucket: str, key: str) -> Landing:
         return self._call("object_landed", bucket, key)
 
     def rerun(self, identifier: str) -> str:
@@ -161,32 +152,14 @@ class RemoteEngine:
     def redrive(self, identifier: str) -> str:
         return self._call("redrive", identifier)
 
+    def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str:
+        return self._call("stop", identifier, error, cause)
+
     def query(self, sql: str) -> QueryOutcome:
         return self._call("query", sql)
 
     def close(self) -> None:
         self._conn.close()
-
-
-class LocalEngine:
-    """The engine this process owns."""
-
-    remote = False
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def object_landed(self, bucket: str, key: str) -> str | None:
-        return self.engine.object_landed(bucket, key)
-
-    def rerun(self, identifier: str) -> str:
-        return self.engine.rerun(identifier).name
-
-    def redrive(self, identifier: str) -> str:
-        return self.engine.redrive(identifier).name
-
-    def query(self, sql: str) -> QueryOutcome:
-        return self.engine.query(sql)
 
 
 def connect(home: LakeHome) -> RemoteEngine | None:
@@ -228,11 +201,11 @@ def engine_access(
         if lock is not None:
             with owning(home, lock, **engine_options) as engine:
                 try:
-                    yield LocalEngine(engine)
+                    yield engine
                 except BaseException:
                     # Ctrl-C (or an error) while following: stop our executions at their next
                     # state instead of waiting; they end interrupted and can be redriven.
-                    engine.abort.set()
+                    engine.interrupt()
                     raise
                 engine.wait_idle()  # executions started for others finish before we leave
             return

@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from glue import logs as job_logs
 from lake.asl import TaskFailure, TaskRequest
+from lake.aws.logs import ROUTING_STREAM, logging_to
 from lake.home import LakeHome
-from lake.logs import ROUTING_STREAM, logging_to, swap_stream
 
 GLUE_VERSION = "5.1"
 
@@ -127,7 +128,10 @@ class GlueStartJobRun:
         """Run the script; None on success, else Glue's ErrorMessage for the run."""
         try:
             self.ensure_spark()  # the script's getOrCreate() then finds the warm session
-            with _argv(self.script_argv(arguments)), _job_logs_routed():
+            # The job's JSON log lines (stdout on Glue, where CloudWatch collects them) go to the
+            # execution's log: configured first here, the script's own call changes nothing.
+            job_logs.configure_logging(ROUTING_STREAM)
+            with _argv(self.script_argv(arguments)):
                 runpy.run_path(str(self.script), run_name="__main__")
         except SystemExit as e:
             if e.code not in (None, 0):
@@ -139,24 +143,8 @@ class GlueStartJobRun:
         return None
 
 
-@contextlib.contextmanager
-def _job_logs_routed() -> Iterator[None]:
-    """The job's JSON log lines (printed to stdout on Glue, where CloudWatch collects them) go
-    to the execution's log instead of the CLI's console, for the duration of one run."""
-    from glue import logs as job_logs
-
-    job_logs.configure_logging()  # idempotent: makes sure the job's handler exists
-    handlers = [h for h in job_logs.logger.handlers if getattr(h, "_movement_lake", False)]
-    restores = [swap_stream(h, ROUTING_STREAM) for h in handlers]  # type: ignore[arg-type]
-    try:
-        yield
-    finally:
-        for restore in restores:
-            restore()
-
-
 def _log(text: str) -> None:
-    from lake.logs import current_log
+    from lake.aws.logs import current_log
 
     file = current_log()
     if file is not None:

@@ -1,0 +1,23 @@
+"""The runtime: the executions of a lake home (start, rerun, redrive, stop, recovery), their
+history database, the engine that wires the workflow to the emulated AWS services, its service
+to other processes, EventBridge's rules, and the watcher of the raw bucket.
+
+May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `settings`.
+The faces (`lake.ui`) import only what this package exports below."""
+
+from lake.asl import NotRedrivable
+from lake.aws.sql_engine import QueryOutcome
+from lake.runtime.api import Lake
+from lake.runtime.errors import EngineError, ExecutionNotFound, NotRunning, RemoteError
+from lake.runtime.history_db import ExecutionRecord
+
+__all__ = [
+    "EngineError",
+    "ExecutionNotFound",
+    "ExecutionRecord",
+    "Lake",
+    "NotRedrivable",
+    "NotRunning",
+    "QueryOutcome",
+    "RemoteError",
+]

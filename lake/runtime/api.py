@@ -1,0 +1,187 @@
+"""A lake home as the faces see it (the CLI, the console, the Step Functions API): the workflow,
+its executions and their histories, and the requests a person makes (upload, rerun, redrive,
+stop, query, watch). Nothing else of the runtime is theirs to import.
+
+Reads come from the execution database, at any time, from any process. Requests that change
+something go to the engine: the one this process owns, or the one another `lake` process serves
+for the home (see `lake.runtime.service`), taken on first need and left on `close`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from contract.events import object_created_rule_pattern
+from contract.layout import EXPECTED_LAYOUT, RAW_PREFIX
+from lake.asl import StateMachineDefinition
+from lake.aws.event_patterns import matches
+from lake.aws.events import object_created_event
+from lake.aws.s3 import copy_file_into
+from lake.aws.sns import read_outbox
+from lake.aws.sql_engine import QueryOutcome
+from lake.home import LakeHome
+from lake.runtime.engine import load_workflow
+from lake.runtime.errors import EngineError, ExecutionNotFound
+from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+from lake.runtime.service import EngineAPI, engine_access, owning, try_lock
+
+
+class Lake:
+    """One lake home. Use as a context manager: leaving it leaves the engine (an engine this
+    process owns first finishes the executions it runs)."""
+
+    def __init__(self, home: LakeHome, *, parallel: int = 1, time_scale: float = 1.0) -> None:
+        self.home = home
+        self._engine_options = {"parallel": parallel, "time_scale": time_scale}
+        self._engine: EngineAPI | None = None
+        self._exits = contextlib.ExitStack()
+        self._store: ExecutionStore | None = None
+        self._definition: StateMachineDefinition | None = None
+
+    def __enter__(self) -> Lake:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if isinstance(error, BaseException) and self._engine is not None:
+            # Ctrl-C (or an error) while following: the executions this process runs stop at
+            # their next state instead of being waited for; they end interrupted.
+            self.interrupt()
+        self.close()
+
+    def close(self) -> None:
+        self._exits.close()
+        self._engine = None
+
+    # --- the workflow and its executions (reads) --------------------------------------------
+    @property
+    def definition(self) -> StateMachineDefinition:
+        """The state machine definition the executions run (the stack's ASL file)."""
+        if self._definition is None:
+            self._definition = load_workflow(self.home)
+        return self._definition
+
+    @property
+    def store(self) -> ExecutionStore:
+        if self._store is None:
+            self.home.root.mkdir(parents=True, exist_ok=True)
+            self._store = ExecutionStore(self.home.db_path)
+        return self._store
+
+    def executions(
+        self, status: str | None = None, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        """Executions, newest first."""
+        return self.store.list_executions(status=status, limit=limit)
+
+    def execution(self, identifier: str) -> ExecutionRecord:
+        """One execution, by name or ARN (ExecutionNotFound otherwise)."""
+        record = self.store.find_execution(identifier)
+        if record is None:
+            raise ExecutionNotFound(
+                f"no execution named {identifier!r} in {self.home.root}; "
+                "`lake executions` lists them"
+            )
+        return record
+
+    def history(self, identifier: str, after_id: int = 0) -> list[dict[str, Any]]:
+        """An execution's history events (after event `after_id`), oldest first."""
+        return self.store.events(self.execution(identifier).arn, after_id=after_id)
+
+    def manifest(self, record: ExecutionRecord) -> dict[str, Any]:
+        """What the Glue job reported for the execution: the manifest it wrote, as the workflow
+        read it into its output ({} when the execution did not get that far)."""
+        try:
+            output = json.loads(record.output or "{}")
+        except ValueError:
+            return {}
+        manifest = (output.get("job") or {}).get("manifest") if isinstance(output, dict) else None
+        return manifest if isinstance(manifest, dict) else {}
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts sent (the outbox), newest first."""
+        return read_outbox(self.home)
+
+    # --- requests (to the engine) --------------------------------------------------------------
+    def connect(self) -> bool:
+        """Take the engine now; True when another process serves it (it is warm)."""
+        return self._engine_api().remote
+
+    def _engine_api(self) -> EngineAPI:
+        if self._engine is None:
+            self._engine = self._exits.enter_context(
+                engine_access(self.home, **self._engine_options)
+            )
+        return self._engine
+
+    def check_upload(self, key: str) -> None:
+        """Raise ValueError, saying why, when an upload to `key` would not start the workflow."""
+        raw = self.home.settings.raw_bucket
+        if not matches(object_created_rule_pattern(raw), object_created_event(raw, key, 0, "0")):
+            raise ValueError(
+                f"key {key!r} would not start the workflow: the rule takes only keys under "
+                f"{RAW_PREFIX} ending in .csv or .csv.gz ({EXPECTED_LAYOUT})"
+            )
+
+    def upload(self, source: Path, key: str) -> str:
+        """Put a file into the raw bucket at `key` and hand it to EventBridge: the name of the
+        execution its event started. Refuses, before copying, a key the rule would not take."""
+        self.check_upload(key)
+        raw = self.home.settings.raw_bucket
+        engine = self._engine_api()
+        copy_file_into(self.home, raw, key, source)
+        landing = engine.object_landed(raw, key)
+        if landing.execution is None:  # the file vanished, or the rule changed under us
+            raise EngineError(f"s3://{raw}/{key} did not start an execution")
+        return landing.execution
+
+    def rerun(self, identifier: str) -> str:
+        """A new execution with the same input; its name."""
+        self.execution(identifier)  # a clear error before the engine starts
+        return self._engine_api().rerun(identifier)
+
+    def redrive(self, identifier: str) -> str:
+        """Continue a failed execution at the state that did not finish (NotRedrivable, with
+        AWS's reason, when it cannot be)."""
+        self.execution(identifier)
+        return self._engine_api().redrive(identifier)
+
+    def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str:
+        self.execution(identifier)
+        return self._engine_api().stop(identifier, error, cause)
+
+    def query(self, sql: str) -> QueryOutcome:
+        """Run SQL against the lake's catalog."""
+        return self._engine_api().query(sql)
+
+    def interrupt(self) -> None:
+        """Stop the executions this process runs at their next state (they end interrupted)."""
+        interrupt = getattr(self._engine, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+    # --- the long-running service ------------------------------------------------------------
+    def watch(
+        self,
+        stop: threading.Event,
+        console: Any,
+        ready: threading.Event | None = None,
+        on_start: Any = None,
+    ) -> None:
+        """Own the engine and start an execution for every file that lands in the raw bucket,
+        until `stop` is set. `on_start(engine_interrupt)` is called once the engine is open."""
+        from lake.runtime.watcher import RawFolderWatcher
+
+        lock = try_lock(self.home)
+        if lock is None:
+            raise EngineError(
+                f"another lake process owns {self.home.root} (see {self.home.lock_path}); "
+                "stop it or wait for it, then start lake watch again"
+            )
+        with owning(self.home, lock, **self._engine_options) as engine:
+            self._engine = engine
+            if on_start is not None:
+                on_start()
+            RawFolderWatcher(engine, console).run(stop, ready)

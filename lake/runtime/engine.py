@@ -1,0 +1,221 @@
+"""The engine of a lake home: the workflow definition wired to its local AWS services, the warm
+SparkSession behind Glue and Athena, the executions, and the EventBridge that starts them.
+
+One process at a time owns the engine of a home (see `lake.runtime.service`); every request
+another process makes of it is one of the methods below (`object_landed`, `rerun`, `redrive`,
+`stop`, `query`). Glue runs take turns inside their integration: they share the one
+SparkSession of a small machine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import settings as project_settings
+from contract import layout
+from contract.table import create_table_sql
+from lake.asl import StateMachineDefinition, load_definition
+from lake.aws import ATHENA_START_QUERY_SYNC, GLUE_START_JOB_RUN_SYNC, LAMBDA_INVOKE, S3_GET_OBJECT
+from lake.aws.athena import AthenaStartQueryExecution
+from lake.aws.glue import GlueStartJobRun
+from lake.aws.lambda_ import LambdaInvoke
+from lake.aws.logs import function_logger
+from lake.aws.s3 import LocalS3Client, S3GetObject
+from lake.aws.sns import LocalSnsClient, publish, topic_arn
+from lake.aws.sql_engine import QueryOutcome, run_sql
+from lake.home import LakeHome
+from lake.runtime.errors import EngineError, MissingIntegration
+from lake.runtime.eventbridge import EventBridge, HistoryReader, Landing, alert_delivery
+from lake.runtime.executions import Executions
+from lake.runtime.history_db import ExecutionStore
+
+
+def definition_substitutions(home: LakeHome) -> dict[str, str]:
+    """The values of the definition's ${placeholders} for the local runtime, named as the
+    CDK stack's DefinitionSubstitutions."""
+    s = home.settings
+    return {
+        "ValidateFunctionArn": home.validate_function_arn,
+        "TransformJobName": s.transform_job_name,
+        "CuratedBucket": s.curated_bucket,
+        "AthenaWorkGroup": s.athena_workgroup,
+        "Database": s.database,
+    }
+
+
+def load_workflow(
+    home: LakeHome, path: Path = project_settings.STATE_MACHINE_FILE
+) -> StateMachineDefinition:
+    """The ASL file the stack deploys, with the local substitutions."""
+    return load_definition(path, definition_substitutions(home))
+
+
+def table_location(home: LakeHome) -> str:
+    """The table's LOCATION: the curated bucket's `travel_times/` folder, as a file:// URI."""
+    return home.local_uri(f"s3://{home.settings.curated_bucket}/{layout.TABLE_PREFIX}")
+
+
+class Engine:
+    """Runs the workflow for one lake home. Use as a context manager, or open()/close()."""
+
+    remote = False  # (a RemoteEngine is the same requests, served by another process)
+
+    def __init__(
+        self,
+        home: LakeHome,
+        *,
+        parallel: int = 1,
+        time_scale: float = 1.0,
+        definition_file: Path = project_settings.STATE_MACHINE_FILE,
+        glue_script: Path = project_settings.GLUE_SCRIPT,
+        spark_factory: Callable[[Path], Any] | None = None,
+    ) -> None:
+        self.home = home
+        self.parallel = max(1, parallel)
+        self.time_scale = time_scale
+        self.definition_file = Path(definition_file)
+        self.glue_script = Path(glue_script)
+        self._spark_factory = spark_factory
+        self._spark: Any = None
+        self._spark_lock = threading.Lock()
+        self.store: ExecutionStore | None = None
+        self.executions: Executions | None = None
+        self.events: EventBridge | None = None
+
+    # --- life cycle ----------------------------------------------------------------------
+    def __enter__(self) -> Engine:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> Engine:
+        """Prepare the home, load the definition and check that every service it calls is
+        played locally, close the executions a dead process left running."""
+        self.home.ensure()
+        definition = load_workflow(self.home, self.definition_file)
+        lambdas = self._lambdas()
+        integrations = {
+            LAMBDA_INVOKE: lambdas,
+            GLUE_START_JOB_RUN_SYNC: GlueStartJobRun(self.home, self.glue_script, self.spark),
+            S3_GET_OBJECT: S3GetObject(self.home),
+            ATHENA_START_QUERY_SYNC: AthenaStartQueryExecution(self.home, self.spark),
+        }
+        absent = sorted(definition.resources() - set(integrations))
+        if absent:
+            raise MissingIntegration(
+                f"{self.definition_file.name} calls {', '.join(absent)}, which the local runtime "
+                "cannot play; add an integration in lake/aws/ or change the definition"
+            )
+        self.store = store = ExecutionStore(self.home.db_path)
+        self.executions = Executions(
+            self.home,
+            store,
+            definition,
+            integrations,
+            on_ended=lambda record: self.events.execution_ended(record),  # type: ignore[union-attr]
+            parallel=self.parallel,
+            time_scale=self.time_scale,
+        )
+        alert_function = self.home.settings.alert_function_name
+        self.events = EventBridge(
+            self.home,
+            store,
+            self.executions,
+            alert_delivery(
+                lambda event: lambdas.invoke(
+                    alert_function,
+                    event,
+                    log=self.home.execution_log(event["detail"]["name"]),
+                ),
+                lambda raw_event: publish(self.home, f"{alert_function} failed", raw_event),
+            ),
+        )
+        self.executions.recover_interrupted()
+        return self
+
+    def _lambdas(self) -> LambdaInvoke:
+        """The stack's two functions, built over the local clients they are handed."""
+        from functions import alert, validate
+
+        s = self.home.settings
+        return LambdaInvoke(
+            self.home,
+            {
+                s.validate_function_name: validate.make_handler(
+                    LocalS3Client(self.home), function_logger(s.validate_function_name)
+                ),
+                s.alert_function_name: alert.make_handler(
+                    HistoryReader(ExecutionStore(self.home.db_path)),
+                    LocalSnsClient(self.home),
+                    topic_arn(self.home),
+                    function_logger(s.alert_function_name),
+                ),
+            },
+        )
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking work; with `wait`, let running executions finish first."""
+        if self.executions is not None:
+            self.executions.close(wait=wait)
+        if self.store is not None and wait:
+            self.store.close()
+            self.store = None
+
+    def spark(self) -> Any:
+        """The warm SparkSession, created on first use with the catalog in this home, and the
+        table created by the contract's Athena DDL."""
+        with self._spark_lock:
+            if self._spark is None:
+                from lake.aws.spark import local_spark_session
+
+                factory = self._spark_factory or local_spark_session
+                session = factory(self.home.root)
+                url = session.sparkContext.getConf().get(
+                    "spark.hadoop.javax.jdo.option.ConnectionURL", ""
+                )
+                if str(self.home.catalog) not in url:
+                    raise EngineError(
+                        f"this process's Spark catalog is not in {self.home.catalog} ({url}); "
+                        "a process serves one lake home: run this in a new process"
+                    )
+                self._create_table(session)
+                self._spark = session
+            return self._spark
+
+    def _create_table(self, session: Any) -> None:
+        s = self.home.settings
+        run_sql(session, f"CREATE DATABASE IF NOT EXISTS `{s.database}`")
+        run_sql(session, create_table_sql(s.database, s.table, table_location(self.home)))
+
+    # --- the requests ----------------------------------------------------------------------
+    def object_landed(self, bucket: str, key: str) -> Landing:
+        assert self.events is not None, "engine is not open"
+        return self.events.object_landed(bucket, key)
+
+    def rerun(self, identifier: str) -> str:
+        assert self.executions is not None, "engine is not open"
+        return self.executions.rerun(identifier).name
+
+    def redrive(self, identifier: str) -> str:
+        assert self.executions is not None, "engine is not open"
+        return self.executions.redrive(identifier).name
+
+    def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str:
+        assert self.executions is not None, "engine is not open"
+        return self.executions.stop(identifier, error, cause).name
+
+    def query(self, sql: str) -> QueryOutcome:
+        """Run SQL against the lake's catalog (current database: the table's)."""
+        return run_sql(self.spark(), sql, self.home.settings.database)
+
+    def interrupt(self) -> None:
+        """Stop the running executions at their next state (they end interrupted)."""
+        if self.executions is not None:
+            self.executions.interrupt()
+
+    def wait_idle(self) -> None:
+        if self.executions is not None:
+            self.executions.wait_idle()

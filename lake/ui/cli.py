@@ -1,0 +1,357 @@
+"""The `lake` command line: the local runtime of movement-lake.
+
+Every command takes `--home DIR` (else $LAKE_HOME, else ./.lake). Commands that print data take
+`--json`. Exit status: 0 success, 1 a failed execution or refused request, 2 bad use. Errors a
+user can fix are one sentence on stderr, never a traceback. Every command works through
+`lake.runtime.Lake`, the one face of the runtime."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from contract import layout
+from lake.home import LakeHome, NotInBucket
+from lake.runtime import EngineError, ExecutionNotFound, Lake, NotRedrivable, RemoteError
+from lake.ui import demo, generate, terminal
+from lake.ui.graph import render_svg, state_order
+from lake.ui.progress import follow_and_report
+from lake.ui.report import failure_advice, state_table, story_of, success_summary, summary_json
+from lake.ui.timeline import read_timeline
+from lake.ui.views import (
+    alerts_table,
+    describe_panel,
+    executions_table,
+    history_table,
+    query_csv,
+    query_json,
+    query_table,
+)
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class UsageError(Exception):
+    """The command was used wrongly; the message says how to use it."""
+
+
+class Refused(Exception):
+    """The request was understood and refused (exit status 1)."""
+
+
+def open_lake(args: argparse.Namespace, parallel: int = 1) -> Lake:
+    """The lake home of a command. LAKE_TIME_SCALE shrinks Retry waits (tests)."""
+    return Lake(
+        LakeHome.at(getattr(args, "home", None)),
+        parallel=parallel,
+        time_scale=float(os.environ.get("LAKE_TIME_SCALE", "1")),
+    )
+
+
+def announce_engine(lake: Lake) -> None:
+    """Take the engine, saying so when this command must start it (Spark takes a while)."""
+    if not lake.connect():
+        terminal.stderr().print(
+            "[dim]no `lake watch` is running, so this command runs the engine itself "
+            "(starting Spark takes about a minute; a running `lake watch` keeps it warm)[/]"
+        )
+
+
+# --- upload and watch ------------------------------------------------------------------------
+def upload_key(source: Path, key: str | None, city: str | None) -> str:
+    if key and city:
+        raise UsageError("give either --key or --city, not both")
+    if key:
+        return key.lstrip("/")
+    if not city:
+        raise UsageError(
+            f"say which city {source.name} is about: --city CITY puts it at "
+            f"travel_times/CITY/{source.name} (or give the whole --key)"
+        )
+    return f"{layout.RAW_PREFIX}{city}/{source.name}"
+
+
+def upload(lake: Lake, source: Path, key: str, as_json: bool = False) -> int:
+    """Put a file into the raw bucket, let its event start the workflow, follow it."""
+    if not source.is_file():
+        raise UsageError(f"{source} is not a file")
+    try:
+        lake.check_upload(key)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    announce_engine(lake)
+    name = lake.upload(source, key)
+    terminal.stderr().print(f"uploaded {source} to s3://{lake.home.settings.raw_bucket}/{key}")
+    return follow_and_report(lake, name, as_json)
+
+
+def _cmd_upload(args: argparse.Namespace) -> int:
+    key = upload_key(args.file, args.key, args.city)
+    with open_lake(args) as lake:
+        return upload(lake, args.file, key, args.json)
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    if args.parallel < 1:
+        raise UsageError("--parallel must be at least 1")
+    err = terminal.stderr()
+    stop = threading.Event()
+    interrupts = 0
+    with open_lake(args, parallel=args.parallel) as lake:
+
+        def on_signal(signum: int, frame: Any) -> None:
+            nonlocal interrupts
+            interrupts += 1
+            stop.set()
+            if interrupts == 1:
+                err.print("stopping: running executions finish first (Ctrl-C again to abort them)")
+            else:
+                lake.interrupt()
+
+        def started() -> None:
+            raw = lake.home.bucket_path(lake.home.settings.raw_bucket)
+            err.print(
+                f"watching {raw} ({args.parallel} at a time); drop files under "
+                f"{layout.RAW_PREFIX}<city>/ — Ctrl-C stops"
+            )
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            lake.watch(stop, err, on_start=started)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    err.print("stopped")
+    return 0
+
+
+# --- read-only views -------------------------------------------------------------------------
+def _cmd_executions(args: argparse.Namespace) -> int:
+    records = open_lake(args).executions(status=args.status, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.as_json() for r in records], indent=2))
+    elif not records:
+        terminal.stdout().print(
+            "no executions yet: `lake upload FILE --city CITY` or `lake demo` starts one"
+        )
+    else:
+        terminal.stdout().print(executions_table(records))
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    lake = open_lake(args)
+    record = lake.execution(args.id)
+    definition = lake.definition
+    events = lake.history(record.arn)
+    timeline = read_timeline(events, state_order(definition.states, definition.start_at))
+    told = story_of(record, events) if record.finished and record.status != "SUCCEEDED" else None
+    if args.graph:
+        svg = render_svg(
+            definition.states,
+            definition.start_at,
+            timeline,
+            title=f"{record.name} — {record.status}",
+            subtitle=f"{lake.home.settings.state_machine_name} · {record.source_key or ''}",
+        )
+        args.graph.write_text(svg, encoding="utf-8")
+    if args.json:
+        print(json.dumps(summary_json(record, timeline, told, lake.manifest(record)), indent=2))
+        return 0
+    out = terminal.stdout()
+    out.print(describe_panel(record))
+    out.print()
+    if record.status == "SUCCEEDED":
+        out.print(success_summary(lake.manifest(record), timeline))
+    else:
+        out.print(state_table(timeline, title="States"))
+        if told is not None:
+            out.print()
+            for line in failure_advice(record, told):
+                out.print("  " + line)
+    if args.graph:
+        out.print(f"\ngraph written to {args.graph}")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    events = open_lake(args).history(args.id)
+    if args.json:
+        print(json.dumps(events, indent=2))
+    else:
+        terminal.stdout().print(history_table(events))
+    return 0
+
+
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    alerts = open_lake(args).alerts()[: args.limit]
+    out = terminal.stdout()
+    if args.json:
+        print(json.dumps(alerts, indent=2, ensure_ascii=False))
+    elif not alerts:
+        out.print("no alerts: no execution has failed, timed out or been aborted")
+    else:
+        out.print(alerts_table(alerts))
+        out.print(Text("\nnewest:", "bold"))
+        out.print(alerts[0]["body"])
+    return 0
+
+
+# --- rerun, redrive, query -------------------------------------------------------------------
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    with open_lake(args) as lake:
+        lake.execution(args.id)  # a clear error before the engine starts
+        announce_engine(lake)
+        return follow_and_report(lake, lake.rerun(args.id), args.json)
+
+
+def _cmd_redrive(args: argparse.Namespace) -> int:
+    with open_lake(args) as lake:
+        before = lake.execution(args.id)
+        since = (lake.history(before.arn) or [{"id": 0}])[-1]["id"]
+        announce_engine(lake)
+        try:
+            name = lake.redrive(args.id)
+        except (NotRedrivable, RemoteError) as e:
+            if isinstance(e, RemoteError) and e.kind != "NotRedrivable":
+                raise
+            raise Refused(f"cannot redrive {before.name}: {e}") from e
+        return follow_and_report(lake, name, args.json, since_id=since)
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    with open_lake(args) as lake:
+        announce_engine(lake)
+        outcome = lake.query(args.sql)
+    if args.format == "json" or args.json:
+        print(query_json(outcome))
+    elif args.format == "csv":
+        sys.stdout.write(query_csv(outcome))
+    else:
+        terminal.stdout().print(query_table(outcome))
+    return 0
+
+
+# --- the parser ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        default=argparse.SUPPRESS,
+        metavar="DIR",
+        help="the lake home (default: $LAKE_HOME, else ./.lake)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="lake",
+        parents=[common],
+        description="movement-lake on one machine: the same workflow, handler, Glue script and "
+        "SQL as on AWS, with no AWS account.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    generate.add_command(commands)
+
+    def command(name: str, help: str, run: Any, json_flag: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=[common])
+        if json_flag:
+            sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        sub.set_defaults(run=run)
+        return sub
+
+    p = command(
+        "upload", "put a file into the raw bucket and follow the workflow it starts", _cmd_upload
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--key", help="object key (default travel_times/<city>/<file name>)")
+    p.add_argument("--city", help="city slug, e.g. bogota or sao-paulo")
+
+    p = command(
+        "watch",
+        "start an execution for every file that lands in the raw bucket",
+        _cmd_watch,
+        json_flag=False,
+    )
+    p.add_argument(
+        "--parallel",
+        type=int,
+        default=2,
+        metavar="N",
+        help="executions at a time (default 2; Glue runs take turns)",
+    )
+
+    p = command("executions", "list executions, newest first", _cmd_executions)
+    p.add_argument("--status", choices=STATUSES, type=str.upper)
+    p.add_argument("--limit", type=int, default=50)
+
+    p = command("describe", "show one execution (name or ARN)", _cmd_describe)
+    p.add_argument("id", metavar="ID")
+    p.add_argument(
+        "--graph",
+        type=Path,
+        metavar="FILE.svg",
+        help="also draw the workflow coloured by what happened",
+    )
+
+    p = command("history", "list an execution's history events", _cmd_history)
+    p.add_argument("id", metavar="ID")
+
+    p = command("rerun", "start a new execution with the same input", _cmd_rerun)
+    p.add_argument("id", metavar="ID")
+
+    p = command(
+        "redrive", "continue a failed execution at the state that did not finish", _cmd_redrive
+    )
+    p.add_argument("id", metavar="ID")
+
+    p = command("query", "run SQL against the travel_times table", _cmd_query)
+    p.add_argument("sql", metavar="SQL")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = command("alerts", "list the alerts sent, newest first", _cmd_alerts)
+    p.add_argument("--limit", type=int, default=20)
+
+    demo.add_command(commands, common, upload=upload, open_lake=open_lake)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    err = terminal.stderr()
+    try:
+        return int(args.run(args) or 0)
+    except UsageError as e:
+        err.print(f"[red]error:[/] {e}")
+        return 2
+    except (Refused, ExecutionNotFound, NotInBucket) as e:
+        err.print(f"[red]error:[/] {e}")
+        return 1
+    except RemoteError as e:
+        err.print(f"[red]error:[/] {e}")
+        return 2 if e.kind in ("AnalysisException", "ParseException") else 1
+    except EngineError as e:
+        err.print(f"[red]error:[/] {e}")
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as e:
+        # Spark's AnalysisException (a bad query) is the user's to fix: one line, no trace.
+        if type(e).__name__ in ("AnalysisException", "ParseException"):
+            err.print(f"[red]error:[/] {str(e).strip().splitlines()[0]}")
+            return 2
+        raise
+
+
+__all__ = ["main", "upload"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
