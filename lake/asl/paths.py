@@ -126,7 +126,8 @@ def parse_path(text: str) -> Path:
             steps.append(int(match.group(1)))
         elif pattern is _QUOTED:
             quoted = match.group(1) if match.group(1) is not None else match.group(2)
-            steps.append(re.sub(r"\\(.)", r"\1", quoted))
+            # Kept as written: Jayway (and so AWS) keeps a backslash inside a bracketed name.
+            steps.append(quoted)
         else:
             steps.append(match.group(1))
         position = match.end()

@@ -1,0 +1,2 @@
+def run_map(run, name, state, data):
+    raise NotImplementedError
