@@ -213,12 +213,19 @@ class Run:
             raise Stopped("TIMED_OUT")
 
     def _sleep_for(self, seconds: float) -> None:
-        # With the real clock, wait on the abort event so that an abort cuts a long wait short;
-        # an injected sleep (tests) is always called, so it sees every requested wait.
-        if self._sleep is time.sleep and self.abort is not None:
-            self.abort.wait(seconds)
-        else:
+        # With the real clock, wait on the abort (and cancel) events so that an abort or a
+        # failing sibling branch cuts a long wait short; an injected sleep (tests) is always
+        # called, so it sees every requested wait.
+        if self._sleep is not time.sleep or (self.abort is None and self.cancel is None):
             self._sleep(seconds)
+            return
+        end = time.monotonic() + seconds
+        while (remaining := end - time.monotonic()) > 0:
+            if self.cancel is not None and self.cancel.is_set():
+                return
+            if self.abort is not None and self.abort.is_set():
+                return
+            (self.cancel or self.abort).wait(min(remaining, 0.05))  # type: ignore[union-attr]
 
     # -- input and output processing -----------------------------------------------------
 
