@@ -151,7 +151,8 @@ def _run_children(
         )
         for index, (child_name, value) in enumerate(zip(names, inputs, strict=True))
     ]
-    sizes = [len(v["Items"]) if "Items" in v and state.get("ItemBatcher") else 1 for v in inputs]
+    batched = "ItemBatcher" in state
+    sizes = [len(v["Items"]) if batched else 1 for v in inputs]
     mapped.execution_counts.update(total=len(children), pending=len(children))
     lock = threading.Lock()
     stop = threading.Event()
