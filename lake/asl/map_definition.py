@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lake.asl.paths import parse_path, parse_reference_path
+from lake.asl.paths import parse_reference_path
 from lake.asl.payload import check_template
 from lake.asl.service_catalog import ITEM_READER_RESOURCES, RESULT_WRITER_RESOURCES
 
@@ -129,8 +129,9 @@ def check_map(
 
 
 def _path(field: str, text: Any) -> None:
+    # Step Functions guide, "ItemsPath (Map)": the value must be a reference path.
     try:
-        parse_path(text)
+        parse_reference_path(text, allow_context=True)
     except ValueError as error:
         raise ValueError(f"field '{field}': {error}") from error
 

@@ -111,7 +111,9 @@ def test_retrier_fields_are_checked():
 
 
 def test_an_unsupported_path_is_refused_at_load():
-    assert "does not support" in _refused({"Work": task(InputPath="$..deep")})
+    assert "does not support" in _refused({"Work": task(InputPath="$.a.length()")})
+    # Step Functions guide, "Reference paths": ResultPath names one node, no wildcard
+    assert "not a reference path" in _refused({"Work": task(ResultPath="$.a[*]")})
 
 
 def test_resource_names_as_history_events_show_them():
