@@ -1,7 +1,9 @@
 """One pass of the interpreter over a definition: from a state, with an input, to an end.
 
 ``Run`` owns the execution's clock-bound concerns (execution timeout, abort, scaled waits),
-moves from state to state and records the history; the Task state lives in ``task_state``.
+moves from state to state, records the history and checks each state's output against the
+payload quota; the Task state lives in ``task_state``, Parallel in ``parallel_state``, Map in
+``map_state`` (inline) and ``map_run`` (distributed).
 """
 
 from __future__ import annotations
