@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from lake.asl.errors import STATES_RUNTIME, StatesError
-from lake.asl.paths import Path, parse_path
+from lake.asl.paths import Path, parse_path, parse_reference_path
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "Equals": operator.eq,
@@ -100,8 +100,9 @@ def check_rule(rule: Any, where: str, top: bool) -> None:
 
 
 def _check_path(text: Any, where: str) -> None:
+    # A Choice rule's Variable (and ...Path operand) names one node: a reference path.
     try:
-        parse_path(text)
+        parse_reference_path(text, allow_context=True)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from error
 

@@ -2,8 +2,8 @@
 
 Validation has two jobs. It catches what Step Functions' own validator would reject (missing
 ``Next`` targets, unreachable states, ``States.ALL`` not alone and last, ...), and it refuses
-everything this interpreter does not implement (Map, Parallel, JSONata, variables, callback
-tasks, ...) so that nothing is ever silently ignored.
+everything this interpreter does not implement (JSONata, variables, activities, ...) so that
+nothing is ever silently ignored.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any
 from lake.asl.choice import check_rule, parse_timestamp
 from lake.asl.errors import UnsupportedDefinition
 from lake.asl.intrinsics import STRING_FUNCTIONS, is_intrinsic, parse_intrinsic
+from lake.asl.map_definition import MAP_FIELDS, check_map
 from lake.asl.paths import parse_path, parse_reference_path
 from lake.asl.payload import check_template
 from lake.asl.retry import CATCHER_FIELDS, check_error_equals, check_retrier
+from lake.asl.service_catalog import check_task_resource
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _TOP_FIELDS = frozenset(
@@ -41,12 +43,20 @@ STATE_FIELDS: dict[str, frozenset[str]] = {
         "Retry",
         "Catch",
         "TimeoutSeconds",
+        "TimeoutSecondsPath",
+        "HeartbeatSeconds",
+        "HeartbeatSecondsPath",
     },
     "Pass": _COMMON | _FLOW | _IO | {"Result", "ResultPath", "Parameters"},
     "Choice": _COMMON | _IO | {"Choices", "Default"},
     "Wait": _COMMON | _FLOW | _IO | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
     "Succeed": _COMMON | _IO,
     "Fail": _COMMON | {"Error", "ErrorPath", "Cause", "CausePath"},
+    "Parallel": _COMMON
+    | _FLOW
+    | _IO
+    | {"Branches", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch"},
+    "Map": _COMMON | _FLOW | _IO | MAP_FIELDS,
 }
 _MAX_SECONDS = 99_999_999
 
@@ -73,8 +83,27 @@ class StateMachineDefinition:
         return self.raw.get("TimeoutSeconds")
 
     def resources(self) -> set[str]:
-        """The Resource ARN of every Task state."""
-        return {s["Resource"] for s in self.states.values() if s["Type"] == "Task"}
+        """Every Resource ARN the runtime must provide an integration for: Task states' (in
+        Parallel branches and Map item processors too) and Distributed Maps' ItemReader and
+        ResultWriter (S3 reads and writes go through integrations like any task)."""
+        return machine_resources(self.raw)
+
+
+def machine_resources(machine: dict) -> set[str]:
+    """The Resource ARNs used in ``machine`` (a definition, branch or item processor)."""
+    found: set[str] = set()
+    for state in machine["States"].values():
+        if state["Type"] == "Task":
+            found.add(state["Resource"])
+        for branch in state.get("Branches", []):
+            found |= machine_resources(branch)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found |= machine_resources(processor)
+        for key in ("ItemReader", "ResultWriter"):
+            if "Resource" in state.get(key, {}):
+                found.add(state[key]["Resource"])
+    return found
 
 
 def load_definition(path: FilePath, substitutions: Mapping[str, str]) -> StateMachineDefinition:
@@ -119,22 +148,28 @@ def validate(raw: Any) -> None:
                 f"top-level field '{key}' is not supported by the local runtime"
             )
     _check_query_language(raw, "the definition")
-    states = raw.get("States")
-    if not isinstance(states, dict) or not states:
-        raise UnsupportedDefinition("'States' must be a non-empty object")
-    if raw.get("StartAt") not in states:
-        raise UnsupportedDefinition(f"'StartAt' names no state: {raw.get('StartAt')!r}")
     if "TimeoutSeconds" in raw:
         try:
             _check_seconds(raw["TimeoutSeconds"], "field 'TimeoutSeconds'", low=1)
         except ValueError as error:
             raise UnsupportedDefinition(f"the definition: {error}") from error
+    check_machine(raw)
+
+
+def check_machine(raw: Any, where: str = "") -> None:
+    """Validate the StartAt and States of a definition, a Parallel branch or an item processor;
+    raise UnsupportedDefinition naming the state (``where`` prefixes nested ones)."""
+    states = raw.get("States") if isinstance(raw, dict) else None
+    if not isinstance(states, dict) or not states:
+        raise UnsupportedDefinition(f"{where}'States' must be a non-empty object")
+    if raw.get("StartAt") not in states:
+        raise UnsupportedDefinition(f"{where}'StartAt' names no state: {raw.get('StartAt')!r}")
     for name, state in states.items():
         try:
             _check_state(name, state, states)
         except ValueError as error:
-            raise UnsupportedDefinition(f"state '{name}': {error}") from error
-    _check_reachable(raw["StartAt"], states)
+            raise UnsupportedDefinition(f"{where}state '{name}': {error}") from error
+    _check_reachable(raw["StartAt"], states, where)
 
 
 def _check_query_language(raw: dict, where: str) -> None:
@@ -142,7 +177,8 @@ def _check_query_language(raw: dict, where: str) -> None:
     if language != "JSONPath":
         raise UnsupportedDefinition(
             f"{where}: QueryLanguage '{language}' is not supported by the local runtime "
-            "(only JSONPath)"
+            "(only JSONPath): Step Functions' JSONata mode (Arguments, Output, Assign, $states, "
+            "its own functions) is not implemented; see lake/asl/README.md"
         )
 
 
@@ -156,7 +192,7 @@ def _check_state(name: str, state: Any, states: dict) -> None:
     for key in state:
         if key not in STATE_FIELDS[kind]:
             raise ValueError(f"field '{key}' ({kind}) is not supported by the local runtime")
-    if kind in ("Task", "Pass", "Wait"):
+    if kind in ("Task", "Pass", "Wait", "Parallel", "Map"):
         _check_transition(state, states)
     for key in ("InputPath", "OutputPath"):
         if state.get(key) is not None:
@@ -170,7 +206,36 @@ def _check_state(name: str, state: Any, states: dict) -> None:
         "Wait": _check_wait,
         "Fail": _check_fail,
         "Succeed": lambda state, states: None,
+        "Parallel": _check_parallel,
+        "Map": lambda state, states: check_map(state, _check_recovery, _nested(name), states),
     }[kind](state, states)
+
+
+def _nested(name: str) -> Any:
+    def check(machine: Any, label: str) -> None:
+        check_machine(machine, f"state '{name}': {label}: ")
+
+    return check
+
+
+def _check_parallel(state: dict, states: dict) -> None:
+    branches = state.get("Branches")
+    if not isinstance(branches, list) or not branches:
+        raise ValueError("field 'Branches' must be a non-empty array")
+    for key in ("Parameters", "ResultSelector"):
+        if key in state:
+            check_template(state[key], f"field '{key}'")
+    _check_recovery(state, states)
+    for index, branch in enumerate(branches):
+        if not isinstance(branch, dict):
+            raise ValueError(f"Branches[{index}] must be an object")
+        unknown = set(branch) - {"StartAt", "States", "Comment", "ProcessorConfig"}
+        if unknown:
+            raise ValueError(f"Branches[{index}]: field '{sorted(unknown)[0]}' is not supported")
+        try:
+            check_machine(branch, f"Branches[{index}]: ")
+        except UnsupportedDefinition as error:
+            raise ValueError(str(error)) from error
 
 
 def _field(key: str, check: Any, value: Any) -> Any:
@@ -213,22 +278,31 @@ def split_resource(arn: str) -> tuple[str, str]:
         raise ValueError(f"Resource {arn!r} is not a service integration ARN")
     if resource_type == "activity":
         raise ValueError(f"Resource {arn!r}: activities are not supported by the local runtime")
-    if resource.endswith(".waitForTaskToken"):
-        raise ValueError(
-            f"Resource {arn!r}: the .waitForTaskToken pattern is not supported by the local runtime"
-        )
     return resource_type, resource
 
 
 def _check_task(state: dict, states: dict) -> None:
-    _field("Resource", split_resource, state.get("Resource"))
+    resource_type, resource = _field("Resource", split_resource, state.get("Resource"))
+    _field("Resource", lambda _: check_task_resource(resource_type, resource), state["Resource"])
     for key in ("Parameters", "ResultSelector"):
         if key in state:
             if not isinstance(state[key], dict):
                 raise ValueError(f"field '{key}' must be an object")
             check_template(state[key], f"field '{key}'")
-    if "TimeoutSeconds" in state:
-        _check_seconds(state["TimeoutSeconds"], "field 'TimeoutSeconds'", low=1)
+    for key in ("TimeoutSeconds", "HeartbeatSeconds"):
+        if key in state and f"{key}Path" in state:
+            raise ValueError(f"fields '{key}' and '{key}Path' exclude each other")
+        if key in state:
+            _check_seconds(state[key], f"field '{key}'", low=1)
+        if f"{key}Path" in state:
+            _field(f"{key}Path", parse_reference_path, state[f"{key}Path"])
+    beat, limit = state.get("HeartbeatSeconds"), state.get("TimeoutSeconds")
+    if beat is not None and limit is not None and beat >= limit:
+        raise ValueError("'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'")
+    _check_recovery(state, states)
+
+
+def _check_recovery(state: dict, states: dict) -> None:
     retriers = state.get("Retry", [])
     if not isinstance(retriers, list):
         raise ValueError("field 'Retry' must be an array")
@@ -308,7 +382,7 @@ def _check_seconds(value: Any, where: str, low: int) -> None:
         raise ValueError(f"{where} must be an integer from {low} to {_MAX_SECONDS}, got {value!r}")
 
 
-def _check_reachable(start: str, states: dict) -> None:
+def _check_reachable(start: str, states: dict, where: str = "") -> None:
     seen: set[str] = set()
     todo = [start]
     while todo:
@@ -324,7 +398,7 @@ def _check_reachable(start: str, states: dict) -> None:
     unreachable = [name for name in states if name not in seen]
     if unreachable:
         raise UnsupportedDefinition(
-            f"state '{unreachable[0]}' is not reachable from StartAt '{start}'"
+            f"{where}state '{unreachable[0]}' is not reachable from StartAt '{start}'"
         )
     if not any(s.get("End") is True or s["Type"] in ("Succeed", "Fail") for s in states.values()):
-        raise UnsupportedDefinition("the definition has no terminal state")
+        raise UnsupportedDefinition(f"{where}the definition has no terminal state")

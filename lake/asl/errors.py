@@ -18,32 +18,40 @@ STATES_TASK_FAILED = "States.TaskFailed"
 STATES_RUNTIME = "States.Runtime"
 STATES_RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
 STATES_NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+STATES_DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+STATES_HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+STATES_BRANCH_FAILED = "States.BranchFailed"
+STATES_ITEM_READER_FAILED = "States.ItemReaderFailed"
+STATES_RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+STATES_EXCEED_TOLERATED_FAILURE = "States.ExceedToleratedFailureThreshold"
 
 KNOWN_STATES_ERRORS = frozenset(
     {
         STATES_ALL,
-        "States.DataLimitExceeded",
-        "States.ExceedToleratedFailureThreshold",
-        "States.HeartbeatTimeout",
+        STATES_DATA_LIMIT_EXCEEDED,
+        STATES_EXCEED_TOLERATED_FAILURE,
+        STATES_HEARTBEAT_TIMEOUT,
         "States.Http.Socket",
         "States.IntrinsicFailure",
-        "States.ItemReaderFailed",
+        STATES_ITEM_READER_FAILED,
         STATES_NO_CHOICE_MATCHED,
         "States.ParameterPathFailure",
         "States.Permissions",
         STATES_RESULT_PATH_MATCH_FAILURE,
-        "States.ResultWriterFailed",
+        STATES_RESULT_WRITER_FAILED,
         STATES_RUNTIME,
         STATES_TASK_FAILED,
         STATES_TIMEOUT,
         "States.QueryEvaluationError",
-        "States.BranchFailed",
+        STATES_BRANCH_FAILED,
     }
 )
 
-# AWS: these always fail the execution; neither States.ALL nor an explicit name retries or
-# catches them.
-UNCATCHABLE_ERRORS = frozenset({STATES_RUNTIME, "States.DataLimitExceeded"})
+# Step Functions guide, "Error handling in Step Functions": States.Runtime is never retried and
+# States.ALL does not catch it. States.DataLimitExceeded is NOT in this set although the guide
+# calls it terminal: executions recorded against AWS show a Catch on it, by name and by
+# States.ALL, taking it (LocalStack's test_states_errors snapshots, recorded on AWS).
+UNCATCHABLE_ERRORS = frozenset({STATES_RUNTIME})
 
 
 class UnsupportedDefinition(Exception):
@@ -80,10 +88,17 @@ class NotRedrivable(Exception):
 class StatesError(Exception):
     """An error raised while a state runs, with the error name and cause AWS would record.
 
-    Both may be None only for a Fail state that names neither.
+    Both may be None only for a Fail state that names neither; a task timeout has no cause.
+    ``located`` is True once the cause carries AWS's prefix naming the state ("An error occurred
+    while executing the state 'X' (entered at the event id #N). ...").
     """
 
-    def __init__(self, error: str | None, cause: str | None = "") -> None:
+    def __init__(self, error: str | None, cause: str | None = "", located: bool = False) -> None:
         super().__init__(f"{error}: {cause}" if cause else str(error))
         self.error = error
         self.cause = cause
+        self.located = located
+
+
+class ExecutionInputTooLarge(ValueError):
+    """StartExecution refused: the input is larger than Step Functions' payload quota."""

@@ -10,12 +10,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from lake.asl import limits
 from lake.asl.definition import StateMachineDefinition
-from lake.asl.errors import STATES_RUNTIME, StatesError
+from lake.asl.errors import STATES_RUNTIME, ExecutionInputTooLarge, StatesError
 from lake.asl.history import History, context_time, parse_event_time, to_json
-from lake.asl.model import ExecutionResult, Integration
+from lake.asl.limits import payload_bytes, too_large
+from lake.asl.model import ExecutionResult, Integration, Services
+from lake.asl.observer import MapRunObserver
 from lake.asl.redrive import plan_redrive
 from lake.asl.run import Run
+from lake.asl.task_tokens import TaskTokens
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::000000000000:role/movement-lake-local"
 
@@ -33,6 +37,11 @@ class Executor:
     ``timeout_scale`` multiplies TimeoutSeconds (the task's and the execution's), kept apart
     so that tests can make retries instant without shortening real jobs' deadlines.
     ``sleep``, ``rng`` and ``clock`` are injectable for tests.
+
+    ``task_tokens`` is the registry ``.waitForTaskToken`` tasks wait on (share one between
+    executors so that any of them, or a CLI, can complete a token); a private one is made when
+    none is given. ``observer`` (a ``MapRunObserver``) is told about Distributed Map runs and
+    their child executions, so that a runtime can record them (DescribeMapRun, ListExecutions).
     """
 
     def __init__(
@@ -45,6 +54,8 @@ class Executor:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utc_now,
         timeout_scale: float = 1.0,
+        task_tokens: TaskTokens | None = None,
+        observer: MapRunObserver | None = None,
     ) -> None:
         if isinstance(integrations, Mapping):
             missing = sorted(definition.resources() - set(integrations))
@@ -59,6 +70,8 @@ class Executor:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
+        self.task_tokens = task_tokens or TaskTokens()
+        self.observer = observer or MapRunObserver()
 
     def start(
         self,
@@ -77,6 +90,11 @@ class Executor:
         job is never left half-written behind a redrive that starts it again.
         """
         execution_input = json.loads(to_json(input))  # a private copy; fails early if not JSON
+        if too_large(execution_input):
+            raise ExecutionInputTooLarge(
+                f"the execution input is {payload_bytes(execution_input)} bytes, more than Step "
+                f"Functions' {limits.MAX_PAYLOAD_BYTES}-byte quota (States.DataLimitExceeded)"
+            )
         history = History(self._clock, self._on_event)
         started = history.add(
             "ExecutionStarted",
@@ -153,6 +171,7 @@ class Executor:
             timeout_scale=self._timeout_scale,
             clock=self._clock,
             region=arn_parts[3] if len(arn_parts) > 3 and arn_parts[3] else "local",
+            services=Services(self.task_tokens, self.observer, self._on_event),
         )
 
     def _resolve(self, resource: str) -> Integration:

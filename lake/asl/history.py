@@ -28,6 +28,14 @@ _DETAILS = {
     "TaskSucceeded": "taskSucceededEventDetails",
     "TaskFailed": "taskFailedEventDetails",
     "TaskTimedOut": "taskTimedOutEventDetails",
+    "MapStateStarted": "mapStateStartedEventDetails",
+    "MapIterationStarted": "mapIterationStartedEventDetails",
+    "MapIterationSucceeded": "mapIterationSucceededEventDetails",
+    "MapIterationFailed": "mapIterationFailedEventDetails",
+    "MapIterationAborted": "mapIterationAbortedEventDetails",
+    "MapRunStarted": "mapRunStartedEventDetails",
+    "MapRunFailed": "mapRunFailedEventDetails",
+    "MapRunRedriven": "mapRunRedrivenEventDetails",
 }
 
 # Event type prefix of each state type: "TaskStateEntered", "ChoiceStateExited", ...
@@ -38,6 +46,8 @@ STATE_EVENT_PREFIX = {
     "Wait": "Wait",
     "Succeed": "Succeed",
     "Fail": "Fail",
+    "Parallel": "Parallel",
+    "Map": "Map",
 }
 
 

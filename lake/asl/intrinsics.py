@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import re
 import uuid
@@ -295,8 +296,9 @@ def _integer(value: Any, what: str) -> int:
     if not _is_number(value):
         raise _ArgumentError(f"{what} must be a number, got {json.dumps(value)}")
     if isinstance(value, float):
-        # Java's Math.round: halves go up, which Python's round() does not do.
-        return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
+        # Java's Math.round, as Step Functions (on the JVM) rounds: floor(x + 0.5), so halves
+        # go towards positive infinity: 1.5 -> 2 and -1.5 -> -1 (not away from zero).
+        return math.floor(value + 0.5)
     return value
 
 

@@ -53,9 +53,23 @@ class ExecutionResult:
     failed_state: str | None = None
 
 
+CANCELLED = "CANCELLED"  # a branch or iteration stopped because a sibling failed
+
+
 class Stopped(Exception):
-    """The execution stops without the current state finishing: timed out or aborted."""
+    """The execution stops without the current state finishing: TIMED_OUT or ABORTED (or, inside
+    a Parallel or Map state, CANCELLED). ``state_name`` names the state that did not finish."""
 
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+        self.state_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """What an executor lends every Run: the task-token registry and the map-run observer."""
+
+    tokens: Any
+    observer: Any
+    on_event: Callable[[dict], None] | None = None

@@ -7,6 +7,7 @@ Every other field is copied as it is, and nested objects (also inside arrays) ar
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from functools import lru_cache
@@ -58,7 +59,10 @@ def evaluate_expression(
         return evaluate(expr, data, context, rng)
     source = context if expr.context else data
     try:
-        return expr.read(source)
+        value = expr.read(source)
+        # A copy: "x.$": "$$" must not hand out the live context object, which later states
+        # change (a later state's name would show in an earlier state's output).
+        return copy.deepcopy(value) if expr.context else value
     except PathNotFound as error:
         shown = json.dumps(source, separators=(",", ":"), ensure_ascii=False)
         raise StatesError(

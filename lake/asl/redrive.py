@@ -3,6 +3,11 @@
 AWS: an execution that ended FAILED, TIMED_OUT or ABORTED, no more than 14 days ago, can be
 redriven; it continues at the state that did not finish, with that state's original input,
 keeps the execution's ARN, name, input and earlier events, and counts the redrive.
+
+A Parallel or Map state that did not finish is entered again with its original input. AWS
+(API reference, RedriveExecution) reruns only the branches and iterations that failed or were
+aborted, and a Distributed Map's redrive reruns only the unsuccessful child executions of its
+Map Run; here all of them run again (a known difference, see lake/asl/README.md).
 """
 
 from __future__ import annotations
@@ -22,6 +27,15 @@ REDRIVABLE_PERIOD = timedelta(days=14)
 MAX_EXECUTION_TIME = timedelta(days=365)
 MAX_REDRIVES = 1000
 MAX_HISTORY_EVENTS = 25_000
+# A Parallel or inline/distributed Map state's inner events lie between these.
+_OPENS = frozenset({"ParallelStateStarted", "MapStateStarted"})
+_CLOSES = frozenset(
+    {
+        f"{kind}State{end}"
+        for kind in ("Parallel", "Map")
+        for end in ("Succeeded", "Failed", "Aborted")
+    }
+)
 _ENDINGS = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -94,9 +108,16 @@ def _unfinished_state(
     entered: dict[str, Any] = {}  # input of each state's latest entry
     open_state: str | None = None
     last_exit: tuple[str, Any] | None = None
+    depth = 0  # > 0 inside a Parallel or Map state: its branches' own states are not ours
     for event in events:
         kind = event["type"]
-        if kind.endswith("StateEntered"):
+        if kind in _OPENS:
+            depth += 1
+        elif kind in _CLOSES:
+            depth -= 1
+        elif depth:
+            continue
+        elif kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             open_state = details["name"]
             entered[open_state] = json.loads(details["input"])

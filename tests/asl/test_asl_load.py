@@ -33,15 +33,14 @@ def test_placeholders_are_substituted_and_a_missing_one_is_an_error(tmp_path):
 
 
 def test_an_unsupported_state_type_is_refused_naming_the_state():
-    message = _refused({"Fan": {"Type": "Map", "ItemProcessor": {}, "End": True}})
-    assert message == "state 'Fan': type 'Map' is not supported by the local runtime"
+    message = _refused({"Fan": {"Type": "Activity", "End": True}})
+    assert message == "state 'Fan': type 'Activity' is not supported by the local runtime"
 
 
 def test_an_unsupported_field_is_refused_naming_the_state_and_field():
-    message = _refused({"Work": task(HeartbeatSeconds=60)})
+    message = _refused({"Work": task(Credentials={"RoleArn": "r"})})
     assert (
-        message
-        == "state 'Work': field 'HeartbeatSeconds' (Task) is not supported by the local runtime"
+        message == "state 'Work': field 'Credentials' (Task) is not supported by the local runtime"
     )
     assert "field 'Assign' (Pass)" in _refused(
         {"P": {"Type": "Pass", "Assign": {"x": 1}, "End": True}}
@@ -68,10 +67,18 @@ def test_an_unknown_intrinsic_is_refused():
     [
         ("arn:aws:lambda:eu-west-1:123456789012:function:f", "not supported"),
         ("arn:aws:states:eu-west-1:123456789012:activity:a", "activities are not supported"),
-        ("arn:aws:states:::sqs:sendMessage.waitForTaskToken", "waitForTaskToken"),
+        ("arn:aws:states:::dynamodb:query", "'dynamodb:query' is not an optimized integration"),
+        ("arn:aws:states:::glue:startJobRun.waitForTaskToken", "does not support"),
+        ("arn:aws:states:::aws-sdk:s3:getObject.sync", "support no '.sync'"),
+        ("arn:aws:states:::nosuchservice:doIt", "not a Step Functions optimized integration"),
+        ("arn:aws:states:::s3:getObject", "not a Step Functions optimized integration"),
     ],
 )
 def test_unsupported_resources_are_refused(resource, reason):
+    """Step Functions guide, "Integrating optimized services with Step Functions" and each
+    service's page: only the listed actions and patterns of an optimized integration load;
+    DynamoDB's optimized actions are getItem, putItem, updateItem and deleteItem, so
+    ``dynamodb:query`` is refused (AWS refuses it too; Query goes through aws-sdk:dynamodb)."""
     assert reason in _refused({"Work": task(resource)})
 
 
@@ -104,7 +111,9 @@ def test_retrier_fields_are_checked():
 
 
 def test_an_unsupported_path_is_refused_at_load():
-    assert "does not support" in _refused({"Work": task(InputPath="$..deep")})
+    assert "does not support" in _refused({"Work": task(InputPath="$.a.length()")})
+    # Step Functions guide, "Reference paths": ResultPath names one node, no wildcard
+    assert "not a reference path" in _refused({"Work": task(ResultPath="$.a[*]")})
 
 
 def test_resource_names_as_history_events_show_them():

@@ -208,3 +208,55 @@ def test_redrive_context_shows_the_original_start_and_the_redrive():
     assert execution["RedriveCount"] == 1
     assert execution["StartTime"] == first.events[0]["timestamp"][:23] + "Z"
     assert execution["StartTime"] < execution["RedriveTime"]
+
+
+def test_redrive_resumes_at_a_map_state_that_failed_with_its_original_input():
+    """Step Functions API reference, RedriveExecution: an execution that failed inside an
+    Inline Map state is redriven at that Map state (with the state's original input), not at a
+    state of one of its iterations. (AWS reruns only the failed iterations; this interpreter
+    reruns them all: see lake/asl/README.md.)"""
+    machine = definition(
+        {
+            "Prepare": task(S3_GET, ResultPath=None, Next="Each"),
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.files",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {"StartAt": "Load", "States": {"Load": task(GLUE)}},
+                "End": True,
+            },
+        }
+    )
+    load = Script("a-done", failing("Glue.Failed", "b broke"))
+    integrations = {S3_GET: Script("r"), GLUE: load}
+    first = run(machine, integrations, {"files": ["a", "b"]})
+    assert (first.status, first.failed_state) == ("FAILED", "Each")
+    load.outcomes = [lambda r: f"{r.parameters}-done"]
+    second = _redrive(machine, integrations, first.events)
+    assert second.status == "SUCCEEDED"
+    assert second.output == ["a-done", "b-done"]
+    assert integrations[S3_GET].calls == 1  # Prepare did not run again
+    redriven = second.events[len(first.events) :]
+    assert [e["type"] for e in redriven[:3]] == [
+        "ExecutionRedriven",
+        "MapStateEntered",
+        "MapStateStarted",
+    ]
+
+
+def test_redrive_resumes_at_a_parallel_state_that_failed():
+    """Step Functions API reference, RedriveExecution: a failed Parallel state is redriven."""
+    machine = definition(
+        {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Load", "States": {"Load": task(GLUE)}}],
+                "End": True,
+            }
+        }
+    )
+    load = Script(failing("Glue.Failed"))
+    first = run(machine, {GLUE: load})
+    load.outcomes = ["ok"]
+    second = _redrive(machine, {GLUE: load}, first.events)
+    assert (second.status, second.output) == ("SUCCEEDED", ["ok"])
