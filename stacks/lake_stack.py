@@ -1,5 +1,5 @@
-"""The one stack of movement-lake: storage, catalog, job, workflow and alerts, deployed together
-by one `cdk deploy`. Environment-agnostic, so `cdk synth` needs no AWS credentials."""
+"""The one stack of movement-lake: buckets, catalog, transform job, workflow and alerts, deployed
+together by one `cdk deploy`. Environment-agnostic, so `cdk synth` needs no AWS credentials."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from constructs import Construct
 
 from settings import GLUE_SCRIPT, STATE_MACHINE_FILE, Settings
 from stacks.alerts import Alerts
+from stacks.buckets import Buckets
 from stacks.catalog import Catalog
-from stacks.job import TransformJob
 from stacks.python_function import lambda_code, powertools_layer
-from stacks.storage import Storage
+from stacks.transform_job import TransformJob
 from stacks.workflow import Workflow
 
 
@@ -33,20 +33,22 @@ class MovementLakeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.settings = settings
-        self.storage = Storage(self, "Storage", settings=settings)
+        # Construct ids predate the class names; kept so that logical ids (and with them the
+        # retained buckets of a deployed stack) do not change.
+        self.buckets = Buckets(self, "Storage", settings=settings)
         self.catalog = Catalog(
             self,
             "Catalog",
             settings=settings,
-            curated=self.storage.curated,
-            athena_results=self.storage.athena_results,
+            curated=self.buckets.curated,
+            athena_results=self.buckets.athena_results,
         )
-        self.job = TransformJob(
+        self.transform_job = TransformJob(
             self,
             "Transform",
             settings=settings,
-            raw=self.storage.raw,
-            curated=self.storage.curated,
+            raw=self.buckets.raw,
+            curated=self.buckets.curated,
             script=glue_script,
         )
         code, layer = lambda_code(), powertools_layer(self)
@@ -54,11 +56,11 @@ class MovementLakeStack(Stack):
             self,
             "Ingest",
             settings=settings,
-            raw=self.storage.raw,
-            curated=self.storage.curated,
-            athena_results=self.storage.athena_results,
+            raw=self.buckets.raw,
+            curated=self.buckets.curated,
+            athena_results=self.buckets.athena_results,
             catalog=self.catalog,
-            job=self.job,
+            transform_job=self.transform_job,
             code=code,
             layer=layer,
             definition_file=definition_file,
@@ -73,8 +75,8 @@ class MovementLakeStack(Stack):
         )
 
         outputs = {
-            "RawBucket": (self.storage.raw.bucket_name, "Upload exports to travel_times/<city>/"),
-            "CuratedBucket": (self.storage.curated.bucket_name, "The Parquet lake"),
+            "RawBucket": (self.buckets.raw.bucket_name, "Upload exports to travel_times/<city>/"),
+            "CuratedBucket": (self.buckets.curated.bucket_name, "The Parquet lake"),
             "StateMachineArn": (
                 self.workflow.state_machine.state_machine_arn,
                 "One execution per uploaded export",

@@ -19,11 +19,11 @@ from contract.events import object_created_rule_pattern
 from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX
 from settings import STATE_MACHINE_FILE, Settings
 from stacks.catalog import ATHENA_RESULTS_PREFIX, Catalog
-from stacks.job import TransformJob
 from stacks.log_groups import log_group
 from stacks.nag import XRAY_REASON, arn_token, suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern
 from stacks.python_function import PythonFunction
+from stacks.transform_job import TransformJob
 
 
 class Workflow(Construct):
@@ -39,7 +39,7 @@ class Workflow(Construct):
         curated: s3.IBucket,
         athena_results: s3.IBucket,
         catalog: Catalog,
-        job: TransformJob,
+        transform_job: TransformJob,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
         definition_file: Path = STATE_MACHINE_FILE,
@@ -96,7 +96,7 @@ class Workflow(Construct):
             definition_body=sfn.DefinitionBody.from_string(definition_file.read_text()),
             definition_substitutions={
                 "ValidateFunctionArn": self.validate.function.function_arn,
-                "TransformJobName": job.job_name,
+                "TransformJobName": transform_job.job_name,
                 "CuratedBucket": curated.bucket_name,
                 "AthenaWorkGroup": catalog.workgroup_name,
                 "Database": catalog.database_name,
@@ -106,8 +106,8 @@ class Workflow(Construct):
             ),
             tracing_enabled=True,
         )
-        self.state_machine.node.add_dependency(job.job, catalog.workgroup)
-        self._grant(Stack.of(self), curated, athena_results, catalog, job)
+        self.state_machine.node.add_dependency(transform_job.job, catalog.workgroup)
+        self._grant(Stack.of(self), curated, athena_results, catalog, transform_job)
 
         self.trigger = events.Rule(
             self,
@@ -129,7 +129,7 @@ class Workflow(Construct):
         curated: s3.IBucket,
         athena_results: s3.IBucket,
         catalog: Catalog,
-        job: TransformJob,
+        transform_job: TransformJob,
     ) -> None:
         statements = [
             iam.PolicyStatement(
@@ -145,7 +145,7 @@ class Workflow(Construct):
                     "glue:GetJobRuns",
                     "glue:BatchStopJobRun",
                 ],
-                resources=[job.job_arn],
+                resources=[transform_job.job_arn],
             ),
             iam.PolicyStatement(
                 sid="ReadManifests",

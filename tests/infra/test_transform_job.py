@@ -37,7 +37,7 @@ def test_the_default_arguments_carry_the_lake_and_observability_settings():
     settings = load_settings()
     args = job()["DefaultArguments"]
     assert args["--curated_path"] == {
-        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.storage.curated), "/"]]
+        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.buckets.curated), "/"]]
     }
     assert args["--database"] == settings.database
     assert args["--table"] == settings.table
@@ -58,7 +58,7 @@ def test_the_security_configuration_encrypts_logs_and_bookmarks_with_kms():
     config = synth.only("AWS::Glue::SecurityConfiguration")
     assert job()["SecurityConfiguration"] == config["Name"]
     encryption = config["EncryptionConfiguration"]
-    key = {"Fn::GetAtt": [synth.logical_id(synth.stack.job.key), "Arn"]}
+    key = {"Fn::GetAtt": [synth.logical_id(synth.stack.transform_job.key), "Arn"]}
     assert encryption["CloudWatchEncryption"] == {
         "CloudWatchEncryptionMode": "SSE-KMS",
         "KmsKeyArn": key,
@@ -80,7 +80,8 @@ def test_the_jobs_log_groups_exist_with_retention_and_the_key():
     for stream in ("error", "output"):
         group = groups[f"{prefix}/{stream}"]
         assert group["RetentionInDays"] == load_settings().log_retention_days
-        assert group["KmsKeyId"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.job.key), "Arn"]}
+        key = synth.logical_id(synth.stack.transform_job.key)
+        assert group["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
 
 
 def test_the_py_files_zip_holds_exactly_the_glue_and_contract_packages():
@@ -95,8 +96,8 @@ def test_the_py_files_zip_holds_exactly_the_glue_and_contract_packages():
 
 def test_the_job_role_reads_only_raw_exports_and_writes_only_the_lake_prefixes():
     synth = synthesized()
-    statements = synth.policy_statements(synth.stack.job.role)
-    raw_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.raw), "Arn"]}
+    statements = synth.policy_statements(synth.stack.transform_job.role)
+    raw_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.buckets.raw), "Arn"]}
     by_sid = {s.get("Sid"): s for s in statements}
     assert by_sid["ReadRawExports"]["Action"] == "s3:GetObject"
     assert by_sid["ReadRawExports"]["Resource"] == {"Fn::Join": ["", [raw_arn, "/travel_times/*"]]}

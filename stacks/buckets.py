@@ -17,7 +17,7 @@ STAGING_DAYS = 7  # leftovers of Glue runs that were killed mid-write
 INCOMPLETE_UPLOAD_DAYS = 7
 
 
-class Storage(Construct):
+class Buckets(Construct):
     """Four buckets. Bucket names end in account and region (bucket names are global); they are
     kept when the stack is destroyed, because they hold the data."""
 

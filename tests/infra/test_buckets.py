@@ -8,19 +8,19 @@ from aws_cdk.assertions import Match
 from infra_support import as_list, synthesized
 
 from contract.layout import STAGING_PREFIX
-from stacks.storage import ATHENA_RESULTS_DAYS, RAW_NONCURRENT_VERSION_DAYS
+from stacks.buckets import ATHENA_RESULTS_DAYS, RAW_NONCURRENT_VERSION_DAYS
 
 pytestmark = pytest.mark.infra
 
 
 def bucket(name: str) -> dict:
     synth = synthesized()
-    storage = synth.stack.storage
+    buckets = synth.stack.buckets
     construct = {
-        "raw": storage.raw,
-        "curated": storage.curated,
-        "athena_results": storage.athena_results,
-        "access_logs": storage.access_logs,
+        "raw": buckets.raw,
+        "curated": buckets.curated,
+        "athena_results": buckets.athena_results,
+        "access_logs": buckets.access_logs,
     }[name]
     return synth.resources("AWS::S3::Bucket")[synth.logical_id(construct)]["Properties"]
 
@@ -50,14 +50,14 @@ def test_every_bucket_is_private_and_encrypted(name):
 def test_data_buckets_log_their_accesses_to_the_access_log_bucket(name):
     synth = synthesized()
     logging = bucket(name)["LoggingConfiguration"]
-    assert logging["DestinationBucketName"] == synth.ref(synth.stack.storage.access_logs)
+    assert logging["DestinationBucketName"] == synth.ref(synth.stack.buckets.access_logs)
     assert logging["LogFilePrefix"].endswith("/")
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_every_bucket_policy_denies_requests_without_tls_1_2(name):
     synth = synthesized()
-    construct = getattr(synth.stack.storage, name)
+    construct = getattr(synth.stack.buckets, name)
     policies = [
         p["Properties"]
         for p in synth.resources("AWS::S3::BucketPolicy").values()
