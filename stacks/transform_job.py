@@ -1,6 +1,17 @@
 """The Glue 5.1 Spark job that turns one export into the Parquet lake: the script and the
-`glue` + `contract` packages as assets, encrypted logs and bookmarks, sizes from cdk.json, no
-Glue-level retries (the workflow owns retries), and a role limited to what the job touches."""
+`glue` + `contract` packages as assets, encrypted logs and bookmarks, sizes from cdk.json (auto
+scaling up to the configured number of workers), job run queuing for bursts, no Glue-level retries
+(the workflow owns retries), and a role limited to what the job touches.
+
+Bursts, and why the workflow still retries a little (AWS Glue job run statuses, "WAITING":
+https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html). With job run queuing on, a run
+that would exceed the job's MaxConcurrentRuns, the account's concurrent job runs, the account's
+concurrent DPUs, or that finds no capacity, waits in Glue's queue (WAITING) instead of failing
+with ConcurrentRunsExceededException; `glue:startJobRun.sync` waits with it. Queuing covers the
+runs, not the API call that starts them: StartJobRun's own request-rate throttling and Glue's
+internal or timeout errors still fail the call, so the Transform state keeps a short Retry for
+those only. Queuing requires the STANDARD execution class and MaxRetries 0 (it is not offered for
+Flex or for jobs that Glue retries itself), which is what this job uses."""
 
 from __future__ import annotations
 
@@ -148,13 +159,14 @@ class TransformJob(Construct):
             worker_type=settings.glue_worker_type,
             number_of_workers=settings.glue_number_of_workers,
             timeout=settings.glue_timeout_minutes,
-            max_retries=0,  # the state machine retries what is transient
+            max_retries=0,  # the state machine retries what is transient (and queuing needs 0)
             execution_property=glue.CfnJob.ExecutionPropertyProperty(
-                # Bursts of uploads run side by side; beyond this, Glue refuses with
-                # ConcurrentRunsExceededException and the state machine retries with backoff.
+                # Bursts of uploads run side by side up to this; the runs beyond it wait in
+                # Glue's queue (job_run_queuing_enabled) until one ends.
                 max_concurrent_runs=settings.glue_max_concurrent_runs
             ),
-            execution_class="STANDARD",
+            job_run_queuing_enabled=True,
+            execution_class="STANDARD",  # queuing is not offered for FLEX
             security_configuration=self.security_configuration.name,
             default_arguments={
                 "--job-language": "python",
@@ -162,6 +174,10 @@ class TransformJob(Construct):
                 "--enable-continuous-cloudwatch-log": "true",
                 "--enable-metrics": "true",
                 "--enable-observability-metrics": "true",
+                # Glue adds executors as Spark asks for them, up to NumberOfWorkers, and releases
+                # idle ones: a small file costs two workers, a large one grows to the maximum
+                # (https://docs.aws.amazon.com/glue/latest/dg/auto-scaling.html).
+                "--enable-auto-scaling": "true",
                 "--custom-logGroup-prefix": log_prefix,
                 "--job-bookmark-option": "job-bookmark-disable",  # each run is one named file
                 "--curated_path": f"s3://{curated.bucket_name}/",

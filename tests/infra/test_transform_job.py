@@ -1,6 +1,6 @@
-"""The Glue 5.1 job: sizes from cdk.json, the arguments the script reads, encrypted logs and
-bookmarks through a security configuration, no Glue-level retries, and assets that ship exactly
-the `glue` and `contract` packages."""
+"""The Glue 5.1 job: sizes from cdk.json with auto scaling up to them, job run queuing for bursts,
+the arguments the script reads, encrypted logs and bookmarks through a security configuration, no
+Glue-level retries, and assets that ship exactly the `glue` and `contract` packages."""
 
 from __future__ import annotations
 
@@ -30,6 +30,17 @@ def test_the_job_is_glue_5_1_spark_python_3_sized_from_the_context():
     assert props["Timeout"] == settings.glue_timeout_minutes
     assert props["ExecutionProperty"] == {"MaxConcurrentRuns": settings.glue_max_concurrent_runs}
     assert props["MaxRetries"] == 0  # the state machine owns retries
+
+
+def test_the_job_scales_up_to_the_configured_workers_and_queues_bursts():
+    settings = load_settings()
+    props = job()
+    assert props["DefaultArguments"]["--enable-auto-scaling"] == "true"
+    assert props["NumberOfWorkers"] == settings.glue_number_of_workers  # the maximum
+    assert props["JobRunQueuingEnabled"] is True
+    # What Glue requires of a job whose runs may queue.
+    assert props["ExecutionClass"] == "STANDARD"
+    assert props["MaxRetries"] == 0
 
 
 def test_the_default_arguments_carry_the_lake_and_observability_settings():
