@@ -41,6 +41,7 @@ class Alerts(Construct):
         state_machine: sfn.IStateMachine,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -76,6 +77,7 @@ class Alerts(Construct):
             description="E-mail the file, failed state, error and re-run steps of a failed run",
             code=code,
             layer=layer,
+            log_key=log_key,
             timeout=Duration.seconds(60),
             environment={"ALERT_TOPIC_ARN": self.topic.topic_arn},
         )

@@ -12,9 +12,10 @@ from settings import GLUE_SCRIPT, STATE_MACHINE_FILE, Settings
 from stacks.alerts import Alerts
 from stacks.buckets import Buckets
 from stacks.catalog import Catalog
+from stacks.log_groups import log_key
 from stacks.python_function import lambda_code, powertools_layer
 from stacks.transform_job import TransformJob
-from stacks.workflow import Workflow
+from stacks.workflow import Workflow, state_machine_log_group_name
 
 
 class MovementLakeStack(Stack):
@@ -52,6 +53,17 @@ class MovementLakeStack(Stack):
             script=glue_script,
         )
         code, layer = lambda_code(), powertools_layer(self)
+        # One key for the logs of both Lambdas and the state machine (the Glue job has its own).
+        self.log_key = log_key(
+            self,
+            "LogsKey",
+            description=f"{settings.name_prefix}: Lambda and state machine logs",
+            log_group_names=[
+                f"/aws/lambda/{settings.validate_function_name}",
+                f"/aws/lambda/{settings.alert_function_name}",
+                state_machine_log_group_name(settings),
+            ],
+        )
         self.workflow = Workflow(
             self,
             "Ingest",
@@ -63,6 +75,7 @@ class MovementLakeStack(Stack):
             transform_job=self.transform_job,
             code=code,
             layer=layer,
+            log_key=self.log_key,
             definition_file=definition_file,
         )
         self.alerts = Alerts(
@@ -72,6 +85,7 @@ class MovementLakeStack(Stack):
             state_machine=self.workflow.state_machine,
             code=code,
             layer=layer,
+            log_key=self.log_key,
         )
 
         outputs = {

@@ -1,6 +1,6 @@
 """A Lambda function of this repository's `functions/` package: Python 3.11 (the project's
 interpreter, so what is tested is what runs), Powertools from the AWS-managed layer, X-Ray
-tracing, its own log group with retention and its own role with no managed policy."""
+tracing, its own KMS-encrypted log group with retention and its own role with no managed policy."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -51,6 +52,7 @@ class PythonFunction(Construct):
         description: str,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
         timeout: Duration,
         memory_size: int = 256,
         environment: Mapping[str, str] | None = None,
@@ -61,6 +63,7 @@ class PythonFunction(Construct):
             "Logs",
             name=f"/aws/lambda/{function_name}",
             retention_days=settings.log_retention_days,
+            key=log_key,
         )
         self.role = iam.Role(
             self,

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -34,7 +33,7 @@ from contract.layout import (
     TABLE_PREFIX,
 )
 from settings import GLUE_SCRIPT, Settings
-from stacks.log_groups import log_group
+from stacks.log_groups import log_group, log_group_arn, log_key
 from stacks.nag import arn_token, suppress
 from stacks.packaging import package_folder
 
@@ -49,8 +48,6 @@ CURATED_WRITE_PREFIXES = (
     COMMITS_PREFIX,  # commit records, intents and the publish lock
     MANIFESTS_PREFIX,
 )
-# logs ARNs are `...:log-group:<name>`: a colon between resource type and name.
-_COLON_RESOURCE_NAME = ArnFormat.COLON_RESOURCE_NAME
 
 
 class TransformJob(Construct):
@@ -72,37 +69,13 @@ class TransformJob(Construct):
         self.job_arn = stack.format_arn(service="glue", resource="job", resource_name=self.job_name)
         log_prefix = f"/aws-glue/jobs/{self.job_name}"
 
-        # One key for the job's CloudWatch logs and bookmarks (the security configuration).
-        self.key = kms.Key(
+        # One key for the job's CloudWatch logs and bookmarks (the security configuration). Glue
+        # names the groups itself under the prefix (suffixed per security configuration).
+        self.key = log_key(
             self,
             "Key",
             description=f"{self.job_name}: Glue job logs and bookmarks",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForGlueJobLogs",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="/aws-glue/jobs/*",
-                            arn_format=_COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+            log_group_names=["/aws-glue/jobs/*"],
         )
         self.security_configuration = glue.CfnSecurityConfiguration(
             self,
@@ -233,14 +206,7 @@ class TransformJob(Construct):
                     "logs:PutLogEvents",
                     "logs:AssociateKmsKey",
                 ],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws-glue/jobs/*",
-                        arn_format=_COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[log_group_arn(self, "/aws-glue/jobs/*")],
             ),
             iam.PolicyStatement(
                 sid="PublishJobMetrics",

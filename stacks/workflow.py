@@ -10,6 +10,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -24,6 +25,11 @@ from stacks.nag import XRAY_REASON, arn_token, suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern
 from stacks.python_function import PythonFunction
 from stacks.transform_job import TransformJob
+
+
+def state_machine_log_group_name(settings: Settings) -> str:
+    # Under /aws/vendedlogs/ so that the log-delivery resource policy stays small.
+    return f"/aws/vendedlogs/states/{settings.state_machine_name}"
 
 
 class Workflow(Construct):
@@ -42,6 +48,7 @@ class Workflow(Construct):
         transform_job: TransformJob,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
         definition_file: Path = STATE_MACHINE_FILE,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -54,6 +61,7 @@ class Workflow(Construct):
             description="Check an uploaded travel-times export against the data contract",
             code=code,
             layer=layer,
+            log_key=log_key,
             timeout=Duration.seconds(60),
         )
         # Reads the head of the uploaded object. ListBucket (which S3 checks without any prefix
@@ -84,8 +92,9 @@ class Workflow(Construct):
         self.log_group = log_group(
             self,
             "Logs",
-            name=f"/aws/vendedlogs/states/{settings.state_machine_name}",
+            name=state_machine_log_group_name(settings),
             retention_days=settings.log_retention_days,
+            key=log_key,  # the log holds execution data: uploaded keys, manifests' counts
         )
         self.state_machine = sfn.StateMachine(
             self,
