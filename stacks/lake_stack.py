@@ -88,6 +88,10 @@ class MovementLakeStack(Stack):
             log_key=self.log_key,
         )
 
+        # Alarms in one place: anything in either dead-letter queue reaches the alert topic.
+        for dead_letters in (self.workflow.dead_letters, self.alerts.dead_letters):
+            dead_letters.alarm_on_arrival(self.alerts.topic)
+
         outputs = {
             "RawBucket": (self.buckets.raw.bucket_name, "Upload exports to travel_times/<city>/"),
             "CuratedBucket": (self.buckets.curated.bucket_name, "The Parquet lake"),
@@ -98,6 +102,14 @@ class MovementLakeStack(Stack):
             "AthenaWorkGroup": (self.catalog.workgroup_name, "Query the lake in this workgroup"),
             "Database": (self.catalog.database_name, "Glue database of the travel_times table"),
             "AlertTopicArn": (self.alerts.topic.topic_arn, "Alerts of failed executions"),
+            "UndeliveredUploadsQueueUrl": (
+                self.workflow.dead_letters.queue.queue_url,
+                "Upload events that did not start the workflow (replay: README)",
+            ),
+            "UndeliveredAlertsQueueUrl": (
+                self.alerts.dead_letters.queue.queue_url,
+                "Status-change events whose alert was not sent (replay: README)",
+            ),
         }
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

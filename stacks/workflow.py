@@ -1,6 +1,7 @@
 """The ingest workflow: the validate Lambda, the state machine loaded from the ASL file with its
 substitutions, and the EventBridge rule that starts it for every export uploaded to the raw
-bucket (the contract's pattern; the execution input is the event as EventBridge delivers it)."""
+bucket (the contract's pattern; the execution input is the event as EventBridge delivers it).
+An upload event that EventBridge cannot deliver within its retries lands in a dead-letter queue."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from contract.events import object_created_rule_pattern
 from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX
 from settings import STATE_MACHINE_FILE, Settings
 from stacks.catalog import ATHENA_RESULTS_PREFIX, Catalog
+from stacks.checkov_skips import skip_check
+from stacks.dead_letters import DeadLetterQueue
 from stacks.log_groups import log_group
 from stacks.nag import XRAY_REASON, arn_token, suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern
@@ -63,6 +66,13 @@ class Workflow(Construct):
             layer=layer,
             log_key=log_key,
             timeout=Duration.seconds(60),
+            reserved_concurrency=settings.validate_reserved_concurrency,
+        )
+        skip_check(
+            self.validate.function,
+            "CKV_AWS_116",
+            "Invoked synchronously by the state machine (lambda:invoke), where a dead-letter "
+            "queue never applies: a failure fails the execution, and that alerts.",
         )
         # Reads the head of the uploaded object. ListBucket (which S3 checks without any prefix
         # for a missing key) turns a deleted upload into a clear 404 instead of AccessDenied.
@@ -118,6 +128,12 @@ class Workflow(Construct):
         self.state_machine.node.add_dependency(transform_job.job, catalog.workgroup)
         self._grant(Stack.of(self), curated, athena_results, catalog, transform_job)
 
+        self.dead_letters = DeadLetterQueue(
+            self,
+            "Undelivered",
+            queue_name=f"{settings.state_machine_name}-undelivered",
+            purpose="An upload's Object Created event (the ingest workflow did not start)",
+        )
         self.trigger = events.Rule(
             self,
             "ObjectCreated",
@@ -128,6 +144,7 @@ class Workflow(Construct):
                     self.state_machine,
                     max_event_age=EVENT_MAX_AGE,
                     retry_attempts=EVENT_RETRY_ATTEMPTS,
+                    dead_letter_queue=self.dead_letters.queue,
                 )
             ],
         )

@@ -121,6 +121,7 @@ def test_the_validate_lambda_runs_the_handler_with_powertools_and_tracing():
     assert fn["FunctionName"] == load_settings().validate_function_name
     assert fn["Runtime"] == "python3.11"
     assert fn["TracingConfig"] == {"Mode": "Active"}
+    assert fn["ReservedConcurrentExecutions"] == load_settings().validate_reserved_concurrency
     (layer,) = fn["Layers"]
     parameter = synth.json["Parameters"][layer["Ref"]]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
