@@ -82,8 +82,9 @@ def synthesized() -> Synth:
 
 
 def fresh_stack() -> Stack:
-    """An empty stack in an app of its own (no cdk-nag), for a test of one construct."""
-    return Stack(App(), "Test")
+    """An empty stack in an app of its own (cdk.json's context and feature flags, no cdk-nag),
+    for a test of one construct."""
+    return Stack(App(context=settings.cdk_json_context()), "Test")
 
 
 def as_list(value: Any) -> list[Any]:
