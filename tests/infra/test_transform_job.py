@@ -9,7 +9,7 @@ import json
 import pytest
 from infra_support import as_list, synthesized
 
-from settings import load_settings
+from settings import STATE_MACHINE_FILE, load_settings
 
 pytestmark = pytest.mark.infra
 
@@ -41,6 +41,14 @@ def test_the_job_scales_up_to_the_configured_workers_and_queues_bursts():
     # What Glue requires of a job whose runs may queue.
     assert props["ExecutionClass"] == "STANDARD"
     assert props["MaxRetries"] == 0
+
+
+def test_the_workflow_retries_only_what_queuing_does_not_cover():
+    definition = json.loads(STATE_MACHINE_FILE.read_text())
+    retried = {e for r in definition["States"]["Transform"]["Retry"] for e in r["ErrorEquals"]}
+    assert "Glue.ConcurrentRunsExceededException" not in retried  # a queued run waits instead
+    assert {"Glue.ThrottlingException", "Glue.InternalServiceException"} <= retried
+    assert not retried & {"States.ALL", "States.TaskFailed"}  # a failed run is never repeated
 
 
 def test_the_default_arguments_carry_the_lake_and_observability_settings():
