@@ -33,7 +33,8 @@ ALERT_RETRY_ATTEMPTS = 2
 
 
 class Alerts(Construct):
-    """The topic, its e-mail subscription, the alert Lambda and the status-change rule."""
+    """The topic, its e-mail subscription, the alert Lambda, the status-change rule, and the
+    dead-letter queue for the alerts that could not be sent."""
 
     def __init__(
         self,
