@@ -9,6 +9,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
+# Tools whose pins conflict with the project's (checkov) live in a virtualenv of their own,
+# pinned in pyproject.toml's `tools` dependency group. The stamp is named after those pins, so the
+# tool venv is re-installed only when they change.
+TOOLS_VENV := .venv-tools
+TOOLS_PINS := $(shell sed -n '/^tools = \[/,/\]/p' pyproject.toml | cksum | cut -d' ' -f1)
+TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(TOOLS_PINS)
+CHECKOV := $(TOOLS_VENV)/bin/checkov
 
 # jsii (under aws-cdk-lib) warns loudly about Node versions it has not tested; the warning is noise here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -18,19 +25,25 @@ export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
-.PHONY: run test lint format bench bench-quick synth bootstrap deploy destroy check-java check-node clean
+.PHONY: run test tools lint format bench bench-quick synth bootstrap deploy destroy check-java check-node clean
 
 run: $(STAMP) check-java
 	$(BIN)/lake demo
 
-test: $(STAMP) $(NODE_STAMP) check-java check-node
+# The tool venv too: tests/infra runs checkov on the synthesized template.
+test: $(STAMP) $(NODE_STAMP) $(TOOLS_STAMP) check-java check-node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# cfn-lint prints warnings but fails only on errors (CDK's own output carries a few W3005).
-lint: $(STAMP) synth
+tools: $(TOOLS_STAMP)
+
+# The template's three checks, each failing on any finding neither fixed nor skipped with a reason:
+# cdk-nag's AwsSolutions pack (in `synth`), cfn-lint (fails on errors only: CDK's own output
+# carries a few W3005 warnings) and checkov, offline. Skips are listed in the README's "Security".
+lint: $(STAMP) $(TOOLS_STAMP) synth
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet -f cdk.out/*.template.json
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -42,15 +55,16 @@ bench: $(STAMP) check-java
 bench-quick: $(STAMP) check-java
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
-# Deployment (see docs/aws.md). `make synth` needs no AWS credentials; cdk-nag's AwsSolutions
-# checks run on every synth and fail it on any unsuppressed finding. `make deploy` and
+# Deployment (see the README's "Run it on AWS"). `make synth` needs no AWS credentials; cdk-nag's
+# AwsSolutions checks run on every synth, and --strict fails it on any unsuppressed finding
+# (warnings included). `make deploy` and
 # `make destroy` use the account and region of your AWS credentials (AWS_PROFILE, AWS_REGION);
 # run `make bootstrap` once per account and region before the first deploy. Pass CDK context
 # with CDK_ARGS, e.g.  make deploy CDK_ARGS="-c alertEmail=you@example.com -c glueNumberOfWorkers=4"
 CDK_ARGS ?=
 
 synth: $(STAMP) $(NODE_STAMP) check-node
-	$(CDK) synth --quiet $(CDK_ARGS)
+	$(CDK) synth --quiet --strict $(CDK_ARGS)
 
 bootstrap: $(STAMP) $(NODE_STAMP) check-node
 	$(CDK) bootstrap $(CDK_ARGS)
@@ -70,6 +84,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+$(TOOLS_STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found. Install Python 3.11."; exit 1; }
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --group tools
+	@rm -f $(TOOLS_VENV)/.installed-*
+	@touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	@$(MAKE) --no-print-directory check-node
 	npm ci --no-audit --no-fund --loglevel=error
@@ -83,4 +105,4 @@ check-node:
 	@command -v node >/dev/null || { echo "ERROR: Node.js not found. The AWS CDK needs Node 18 or newer: install it (e.g. 'apt-get install nodejs npm')."; exit 1; }
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log
+	rm -rf $(VENV) $(TOOLS_VENV) node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log

@@ -31,6 +31,9 @@ class Settings:
     reject_threshold: float = DEFAULT_REJECT_THRESHOLD
     log_retention_days: int = 30
     athena_bytes_scanned_cutoff_per_query: int = 10 * 1024**3
+    curated_noncurrent_version_days: int = 30
+    validate_reserved_concurrency: int = 20
+    alert_reserved_concurrency: int = 5
 
     # Resource names shared by the stack and the local runtime (buckets get an account/region
     # suffix in AWS, where bucket names are global).
@@ -83,6 +86,9 @@ _CONTEXT_KEYS = {
     "rejectThreshold": "reject_threshold",
     "logRetentionDays": "log_retention_days",
     "athenaBytesScannedCutoffPerQuery": "athena_bytes_scanned_cutoff_per_query",
+    "curatedNoncurrentVersionDays": "curated_noncurrent_version_days",
+    "validateReservedConcurrency": "validate_reserved_concurrency",
+    "alertReservedConcurrency": "alert_reserved_concurrency",
 }
 
 

@@ -4,11 +4,13 @@ of an encrypted, TLS-only SNS topic, in plain words.
 Routing: EventBridge "Execution Status Change" -> the alert Lambda, which reads the execution's
 history to name the state that failed and publishes to the topic. Should the Lambda itself fail
 (after Lambda's own retries), its on-failure destination is the same topic, so the raw event still
-reaches the inbox."""
+reaches the inbox, and the event is also kept in a dead-letter queue for replay; so is an event
+that EventBridge could not deliver to the Lambda at all. The topic lets this stack's CloudWatch
+alarms publish (the dead-letter queues' alarms)."""
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -22,6 +24,7 @@ from constructs import Construct
 
 from contract.events import alert_rule_pattern
 from settings import Settings
+from stacks.dead_letters import DeadLetterQueue
 from stacks.nag import suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern
 from stacks.python_function import PythonFunction
@@ -30,7 +33,8 @@ ALERT_RETRY_ATTEMPTS = 2
 
 
 class Alerts(Construct):
-    """The topic, its e-mail subscription, the alert Lambda and the status-change rule."""
+    """The topic, its e-mail subscription, the alert Lambda, the status-change rule, and the
+    dead-letter queue for the alerts that could not be sent."""
 
     def __init__(
         self,
@@ -41,6 +45,7 @@ class Alerts(Construct):
         state_machine: sfn.IStateMachine,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -59,6 +64,7 @@ class Alerts(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+        self._let_alarms_publish(stack, settings)
         if settings.alert_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alert_email))
         else:
@@ -67,6 +73,12 @@ class Alerts(Construct):
                 "Deploy with `-c alertEmail=you@example.com` to receive them."
             )
 
+        self.dead_letters = DeadLetterQueue(
+            self,
+            "Undelivered",
+            queue_name=f"{settings.alert_function_name}-undelivered",
+            purpose="A failed execution's status-change event (its alert e-mail was not sent)",
+        )
         self.alert = PythonFunction(
             self,
             "Alert",
@@ -76,8 +88,12 @@ class Alerts(Construct):
             description="E-mail the file, failed state, error and re-run steps of a failed run",
             code=code,
             layer=layer,
+            log_key=log_key,
             timeout=Duration.seconds(60),
+            reserved_concurrency=settings.alert_reserved_concurrency,
             environment={"ALERT_TOPIC_ARN": self.topic.topic_arn},
+            # Asynchronous invocations that fail after Lambda's retries are kept for replay.
+            dead_letter_queue=self.dead_letters.queue,
         )
         function = self.alert.function
         function.configure_async_invoke(
@@ -126,7 +142,47 @@ class Alerts(Construct):
             event_pattern=event_pattern(alert_rule_pattern(state_machine.state_machine_arn)),
             targets=[
                 targets.LambdaFunction(
-                    function, max_event_age=EVENT_MAX_AGE, retry_attempts=EVENT_RETRY_ATTEMPTS
+                    function,
+                    max_event_age=EVENT_MAX_AGE,
+                    retry_attempts=EVENT_RETRY_ATTEMPTS,
+                    dead_letter_queue=self.dead_letters.queue,
                 )
             ],
+        )
+
+    def _let_alarms_publish(self, stack: Stack, settings: Settings) -> None:
+        """CloudWatch alarms of this stack (named `<namePrefix>-*`) may publish to the topic and
+        use its key: the topic's policy allows only what it names, and an encrypted topic needs
+        kms:Decrypt and kms:GenerateDataKey* for the service that publishes, as "Enable
+        compatibility between event sources from AWS services and encrypted topics" says
+        (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)."""
+        principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        conditions = {
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=f"{settings.name_prefix}-*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            },
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+        }
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisStack",
+                principals=[principal],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisStack",
+                principals=[principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions=conditions,
+            )
         )

@@ -1,5 +1,5 @@
-"""The one stack of movement-lake: storage, catalog, job, workflow and alerts, deployed together
-by one `cdk deploy`. Environment-agnostic, so `cdk synth` needs no AWS credentials."""
+"""The one stack of movement-lake: buckets, catalog, transform job, workflow and alerts, deployed
+together by one `cdk deploy`. Environment-agnostic, so `cdk synth` needs no AWS credentials."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from constructs import Construct
 
 from settings import GLUE_SCRIPT, STATE_MACHINE_FILE, Settings
 from stacks.alerts import Alerts
+from stacks.buckets import Buckets
 from stacks.catalog import Catalog
-from stacks.job import TransformJob
+from stacks.log_groups import log_key
 from stacks.python_function import lambda_code, powertools_layer
-from stacks.storage import Storage
-from stacks.workflow import Workflow
+from stacks.transform_job import TransformJob
+from stacks.workflow import Workflow, state_machine_log_group_name
 
 
 class MovementLakeStack(Stack):
@@ -33,34 +34,48 @@ class MovementLakeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.settings = settings
-        self.storage = Storage(self, "Storage", settings=settings)
+        # Construct ids predate the class names; kept so that logical ids (and with them the
+        # retained buckets of a deployed stack) do not change.
+        self.buckets = Buckets(self, "Storage", settings=settings)
         self.catalog = Catalog(
             self,
             "Catalog",
             settings=settings,
-            curated=self.storage.curated,
-            athena_results=self.storage.athena_results,
+            curated=self.buckets.curated,
+            athena_results=self.buckets.athena_results,
         )
-        self.job = TransformJob(
+        self.transform_job = TransformJob(
             self,
             "Transform",
             settings=settings,
-            raw=self.storage.raw,
-            curated=self.storage.curated,
+            raw=self.buckets.raw,
+            curated=self.buckets.curated,
             script=glue_script,
         )
         code, layer = lambda_code(), powertools_layer(self)
+        # One key for the logs of both Lambdas and the state machine (the Glue job has its own).
+        self.log_key = log_key(
+            self,
+            "LogsKey",
+            description=f"{settings.name_prefix}: Lambda and state machine logs",
+            log_group_names=[
+                f"/aws/lambda/{settings.validate_function_name}",
+                f"/aws/lambda/{settings.alert_function_name}",
+                state_machine_log_group_name(settings),
+            ],
+        )
         self.workflow = Workflow(
             self,
             "Ingest",
             settings=settings,
-            raw=self.storage.raw,
-            curated=self.storage.curated,
-            athena_results=self.storage.athena_results,
+            raw=self.buckets.raw,
+            curated=self.buckets.curated,
+            athena_results=self.buckets.athena_results,
             catalog=self.catalog,
-            job=self.job,
+            transform_job=self.transform_job,
             code=code,
             layer=layer,
+            log_key=self.log_key,
             definition_file=definition_file,
         )
         self.alerts = Alerts(
@@ -70,11 +85,16 @@ class MovementLakeStack(Stack):
             state_machine=self.workflow.state_machine,
             code=code,
             layer=layer,
+            log_key=self.log_key,
         )
 
+        # Alarms in one place: anything in either dead-letter queue reaches the alert topic.
+        for dead_letters in (self.workflow.dead_letters, self.alerts.dead_letters):
+            dead_letters.alarm_on_arrival(self.alerts.topic)
+
         outputs = {
-            "RawBucket": (self.storage.raw.bucket_name, "Upload exports to travel_times/<city>/"),
-            "CuratedBucket": (self.storage.curated.bucket_name, "The Parquet lake"),
+            "RawBucket": (self.buckets.raw.bucket_name, "Upload exports to travel_times/<city>/"),
+            "CuratedBucket": (self.buckets.curated.bucket_name, "The Parquet lake"),
             "StateMachineArn": (
                 self.workflow.state_machine.state_machine_arn,
                 "One execution per uploaded export",
@@ -82,6 +102,14 @@ class MovementLakeStack(Stack):
             "AthenaWorkGroup": (self.catalog.workgroup_name, "Query the lake in this workgroup"),
             "Database": (self.catalog.database_name, "Glue database of the travel_times table"),
             "AlertTopicArn": (self.alerts.topic.topic_arn, "Alerts of failed executions"),
+            "UndeliveredUploadsQueueUrl": (
+                self.workflow.dead_letters.queue.queue_url,
+                "Upload events that did not start the workflow (replay: README)",
+            ),
+            "UndeliveredAlertsQueueUrl": (
+                self.alerts.dead_letters.queue.queue_url,
+                "Status-change events whose alert was not sent (replay: README)",
+            ),
         }
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

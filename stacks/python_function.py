@@ -1,6 +1,6 @@
 """A Lambda function of this repository's `functions/` package: Python 3.11 (the project's
 interpreter, so what is tested is what runs), Powertools from the AWS-managed layer, X-Ray
-tracing, its own log group with retention and its own role with no managed policy."""
+tracing, its own KMS-encrypted log group with retention and its own role with no managed policy."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from settings import Settings
+from stacks.checkov_skips import skip_check
 from stacks.log_groups import log_group
 from stacks.nag import XRAY_REASON, suppress
 from stacks.packaging import package_folder
@@ -51,9 +54,12 @@ class PythonFunction(Construct):
         description: str,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
         timeout: Duration,
+        reserved_concurrency: int,
         memory_size: int = 256,
         environment: Mapping[str, str] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = log_group(
@@ -61,6 +67,7 @@ class PythonFunction(Construct):
             "Logs",
             name=f"/aws/lambda/{function_name}",
             retention_days=settings.log_retention_days,
+            key=log_key,
         )
         self.role = iam.Role(
             self,
@@ -83,6 +90,10 @@ class PythonFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             timeout=timeout,
             memory_size=memory_size,
+            # A cap, so that a runaway (an upload loop, an alert storm) cannot take the account's
+            # whole concurrency from its other functions; beyond it calls are throttled and retried.
+            reserved_concurrent_executions=reserved_concurrency,
+            dead_letter_queue=dead_letter_queue,
             environment={
                 "POWERTOOLS_SERVICE_NAME": function_name,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -103,4 +114,16 @@ class PythonFunction(Construct):
             f"Pinned to {RUNTIME.name}, the interpreter the project is developed and tested on "
             "(pyproject.toml, and Glue 5.1's Python), so the tested code is the code that runs; "
             "the Powertools layer is chosen for this runtime.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_117",
+            "It calls only AWS APIs (S3, SNS, Step Functions) over TLS with IAM auth and reaches "
+            "no private resource; a VPC would add NAT or endpoints and nothing to protect.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_173",
+            "Its variables hold no secret (service name, log level, a topic ARN); Lambda encrypts "
+            "them at rest with its AWS-managed key.",
         )

@@ -1,6 +1,7 @@
 """The ingest workflow: the validate Lambda, the state machine loaded from the ASL file with its
 substitutions, and the EventBridge rule that starts it for every export uploaded to the raw
-bucket (the contract's pattern; the execution input is the event as EventBridge delivers it)."""
+bucket (the contract's pattern; the execution input is the event as EventBridge delivers it).
+An upload event that EventBridge cannot deliver within its retries lands in a dead-letter queue."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -19,11 +21,18 @@ from contract.events import object_created_rule_pattern
 from contract.layout import MANIFESTS_PREFIX, RAW_PREFIX
 from settings import STATE_MACHINE_FILE, Settings
 from stacks.catalog import ATHENA_RESULTS_PREFIX, Catalog
-from stacks.job import TransformJob
+from stacks.checkov_skips import skip_check
+from stacks.dead_letters import DeadLetterQueue
 from stacks.log_groups import log_group
 from stacks.nag import XRAY_REASON, arn_token, suppress
 from stacks.patterns import EVENT_MAX_AGE, EVENT_RETRY_ATTEMPTS, event_pattern
 from stacks.python_function import PythonFunction
+from stacks.transform_job import TransformJob
+
+
+def state_machine_log_group_name(settings: Settings) -> str:
+    # Under /aws/vendedlogs/ so that the log-delivery resource policy stays small.
+    return f"/aws/vendedlogs/states/{settings.state_machine_name}"
 
 
 class Workflow(Construct):
@@ -39,9 +48,10 @@ class Workflow(Construct):
         curated: s3.IBucket,
         athena_results: s3.IBucket,
         catalog: Catalog,
-        job: TransformJob,
+        transform_job: TransformJob,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
+        log_key: kms.IKey,
         definition_file: Path = STATE_MACHINE_FILE,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -54,7 +64,15 @@ class Workflow(Construct):
             description="Check an uploaded travel-times export against the data contract",
             code=code,
             layer=layer,
+            log_key=log_key,
             timeout=Duration.seconds(60),
+            reserved_concurrency=settings.validate_reserved_concurrency,
+        )
+        skip_check(
+            self.validate.function,
+            "CKV_AWS_116",
+            "Invoked synchronously by the state machine (lambda:invoke), where a dead-letter "
+            "queue never applies: a failure fails the execution, and that alerts.",
         )
         # Reads the head of the uploaded object. ListBucket (which S3 checks without any prefix
         # for a missing key) turns a deleted upload into a clear 404 instead of AccessDenied.
@@ -84,8 +102,9 @@ class Workflow(Construct):
         self.log_group = log_group(
             self,
             "Logs",
-            name=f"/aws/vendedlogs/states/{settings.state_machine_name}",
+            name=state_machine_log_group_name(settings),
             retention_days=settings.log_retention_days,
+            key=log_key,  # the log holds execution data: uploaded keys, manifests' counts
         )
         self.state_machine = sfn.StateMachine(
             self,
@@ -96,7 +115,7 @@ class Workflow(Construct):
             definition_body=sfn.DefinitionBody.from_string(definition_file.read_text()),
             definition_substitutions={
                 "ValidateFunctionArn": self.validate.function.function_arn,
-                "TransformJobName": job.job_name,
+                "TransformJobName": transform_job.job_name,
                 "CuratedBucket": curated.bucket_name,
                 "AthenaWorkGroup": catalog.workgroup_name,
                 "Database": catalog.database_name,
@@ -106,9 +125,15 @@ class Workflow(Construct):
             ),
             tracing_enabled=True,
         )
-        self.state_machine.node.add_dependency(job.job, catalog.workgroup)
-        self._grant(Stack.of(self), curated, athena_results, catalog, job)
+        self.state_machine.node.add_dependency(transform_job.job, catalog.workgroup)
+        self._grant(Stack.of(self), curated, athena_results, catalog, transform_job)
 
+        self.dead_letters = DeadLetterQueue(
+            self,
+            "Undelivered",
+            queue_name=f"{settings.state_machine_name}-undelivered",
+            purpose="An upload's Object Created event (the ingest workflow did not start)",
+        )
         self.trigger = events.Rule(
             self,
             "ObjectCreated",
@@ -119,6 +144,7 @@ class Workflow(Construct):
                     self.state_machine,
                     max_event_age=EVENT_MAX_AGE,
                     retry_attempts=EVENT_RETRY_ATTEMPTS,
+                    dead_letter_queue=self.dead_letters.queue,
                 )
             ],
         )
@@ -129,7 +155,7 @@ class Workflow(Construct):
         curated: s3.IBucket,
         athena_results: s3.IBucket,
         catalog: Catalog,
-        job: TransformJob,
+        transform_job: TransformJob,
     ) -> None:
         statements = [
             iam.PolicyStatement(
@@ -145,7 +171,7 @@ class Workflow(Construct):
                     "glue:GetJobRuns",
                     "glue:BatchStopJobRun",
                 ],
-                resources=[job.job_arn],
+                resources=[transform_job.job_arn],
             ),
             iam.PolicyStatement(
                 sid="ReadManifests",

@@ -1,8 +1,10 @@
 """ONE synthesis of the CDK app per test session (jsii start-up and synth take seconds), shared
-by every infra test module through `synthesized()`."""
+by every infra test module through `synthesized()`: `app.py`'s own `main()`, as `cdk synth` runs
+it. Tests of one construct build a small stack of their own with `fresh_stack()` instead."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import tempfile
@@ -11,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 import settings
@@ -59,15 +62,29 @@ class Synth:
         return self.outdir / f"asset.{key.group(1)}"
 
 
+def app_module() -> Any:
+    """`app.py` (a script at the project root, not an installed module), loaded by path."""
+    path = settings.PROJECT_ROOT / "app.py"
+    spec = importlib.util.spec_from_file_location("movement_lake_app", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @cache
 def synthesized() -> Synth:
-    """The app as `make synth` builds it (cdk.json's context), synthesized once."""
-    from stacks.lake_app import build_app
-
+    """The app as `make synth` builds it (cdk.json's context), synthesized once by `main()`:
+    cdk-nag's aspects run there, and the stack keeps their annotations."""
     outdir = Path(tempfile.mkdtemp(prefix="movement-lake-cdk-out-"))
-    _, stack = build_app(outdir=str(outdir), glue_script=settings.GLUE_SCRIPT)
-    template = Template.from_stack(stack)  # synthesizes the app: cdk-nag's aspects run here
-    return Synth(stack=stack, template=template, outdir=outdir)
+    stack = app_module().main(outdir=str(outdir))
+    return Synth(stack=stack, template=Template.from_stack(stack), outdir=outdir)
+
+
+def fresh_stack() -> Stack:
+    """An empty stack in an app of its own (cdk.json's context and feature flags, no cdk-nag),
+    for a test of one construct."""
+    return Stack(App(context=settings.cdk_json_context()), "Test")
 
 
 def as_list(value: Any) -> list[Any]:

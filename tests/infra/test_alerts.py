@@ -1,5 +1,7 @@
 """Alerts: the status-change rule of this state machine feeds the alert Lambda, which publishes
-to a KMS-encrypted, TLS-only topic with the e-mail subscription from the context."""
+to a KMS-encrypted, TLS-only topic with the e-mail subscription from the context; the Lambda's
+failed asynchronous invocations are kept in a dead-letter queue; this stack's CloudWatch alarms
+may publish to the topic and use its key."""
 
 from __future__ import annotations
 
@@ -90,3 +92,39 @@ def test_the_alert_role_reads_histories_of_this_state_machine_only():
     assert json.dumps(history["Resource"]).endswith(f':execution:{name}:*"]]}}')
     publish = [s for s in statements if "sns:Publish" in as_list(s["Action"])]
     assert publish and all(s["Resource"] == synth.ref(synth.stack.alerts.topic) for s in publish)
+
+
+def test_the_alert_lambda_keeps_failed_invocations_and_is_capped():
+    synth = synthesized()
+    _, props = alert_function()
+    queue = synth.logical_id(synth.stack.alerts.dead_letters.queue)
+    assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}}
+    assert props["ReservedConcurrentExecutions"] == load_settings().alert_reserved_concurrency
+    statements = synth.policy_statements(synth.stack.alerts.alert.role)
+    assert {
+        "Action": "sqs:SendMessage",
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+    } in statements
+
+
+def cloudwatch_statement(statements: list[dict]) -> dict:
+    (statement,) = [
+        s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    return statement
+
+
+def test_the_stacks_alarms_may_publish_to_the_topic_and_use_its_key():
+    synth = synthesized()
+    prefix = load_settings().name_prefix
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    publish = cloudwatch_statement(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert publish["Action"] == "sns:Publish"
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = json.dumps(publish["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert source.endswith(f':alarm:{prefix}-*"]]}}')
+    key = synth.resources("AWS::KMS::Key")[synth.logical_id(synth.stack.alerts.key)]
+    use = cloudwatch_statement(key["Properties"]["KeyPolicy"]["Statement"])
+    assert set(as_list(use["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert use["Condition"] == publish["Condition"]

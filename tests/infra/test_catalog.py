@@ -44,7 +44,7 @@ def test_the_table_is_snappy_parquet_under_travel_times_in_the_curated_bucket():
     assert table["TableType"] == "EXTERNAL_TABLE"
     assert table["Parameters"]["parquet.compression"] == "SNAPPY"
     assert storage["Location"] == {
-        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.storage.curated), "/travel_times/"]]
+        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.buckets.curated), "/travel_times/"]]
     }
 
 
@@ -61,5 +61,5 @@ def test_the_workgroup_enforces_engine_v3_encrypted_results_and_a_scan_limit():
     results = config["ResultConfiguration"]
     assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
     assert results["OutputLocation"] == {
-        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.storage.athena_results), "/athena/"]]
+        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.buckets.athena_results), "/athena/"]]
     }

@@ -51,7 +51,7 @@ def test_the_object_created_rule_is_the_contracts_pattern_and_starts_the_state_m
     synth = synthesized()
     machine_id = synth.logical_id(synth.stack.workflow.state_machine)
     rule = rule_for(machine_id)
-    raw = synth.ref(synth.stack.storage.raw)
+    raw = synth.ref(synth.stack.buckets.raw)
     assert rule["EventPattern"] == object_created_rule_pattern(raw)  # type: ignore[arg-type]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Ref": machine_id}
@@ -97,7 +97,7 @@ def test_the_definition_is_the_asl_file_with_every_placeholder_substituted():
         "Fn::GetAtt": [synth.logical_id(stack.workflow.validate.function), "Arn"]
     }
     assert substitutions["TransformJobName"] == synth.only("AWS::Glue::Job")["Name"]
-    assert substitutions["CuratedBucket"] == synth.ref(stack.storage.curated)
+    assert substitutions["CuratedBucket"] == synth.ref(stack.buckets.curated)
     assert substitutions["AthenaWorkGroup"] == synth.only("AWS::Athena::WorkGroup")["Name"]
     assert substitutions["Database"] == load_settings().database
 
@@ -121,6 +121,7 @@ def test_the_validate_lambda_runs_the_handler_with_powertools_and_tracing():
     assert fn["FunctionName"] == load_settings().validate_function_name
     assert fn["Runtime"] == "python3.11"
     assert fn["TracingConfig"] == {"Mode": "Active"}
+    assert fn["ReservedConcurrentExecutions"] == load_settings().validate_reserved_concurrency
     (layer,) = fn["Layers"]
     parameter = synth.json["Parameters"][layer["Ref"]]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
@@ -189,8 +190,8 @@ def test_partition_registration_is_limited_to_the_travel_times_table():
 
 def test_the_state_machine_reads_manifests_and_writes_only_athena_results():
     synth = synthesized()
-    curated = synth.logical_id(synth.stack.storage.curated)
-    results = synth.logical_id(synth.stack.storage.athena_results)
+    curated = synth.logical_id(synth.stack.buckets.curated)
+    results = synth.logical_id(synth.stack.buckets.athena_results)
     reads = [json.dumps(r) for r in granted("s3:GetObject")]
     assert any(curated in r and "/manifests/*" in r for r in reads)
     writes = [json.dumps(r) for r in granted("s3:PutObject")]

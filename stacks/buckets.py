@@ -1,5 +1,7 @@
 """The lake's buckets: raw uploads, the curated Parquet lake, Athena results, and the access logs
-of all three. Private, encrypted, TLS-only, logged; lifecycle rules where they save money."""
+of all three. Private, encrypted, TLS-only, logged; lifecycle rules where they save money. Raw
+and curated are versioned: a replaced upload and a mistaken publish can both be undone for a
+configurable number of days (the README's "Undo a publish")."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from constructs import Construct
 
 from contract.layout import STAGING_PREFIX
 from settings import Settings
+from stacks.checkov_skips import skip_check
 
 RAW_NONCURRENT_VERSION_DAYS = 30  # how long a replaced upload stays recoverable
 ATHENA_RESULTS_DAYS = 30
@@ -17,7 +20,7 @@ STAGING_DAYS = 7  # leftovers of Glue runs that were killed mid-write
 INCOMPLETE_UPLOAD_DAYS = 7
 
 
-class Storage(Construct):
+class Buckets(Construct):
     """Four buckets. Bucket names end in account and region (bucket names are global); they are
     kept when the stack is destroyed, because they hold the data."""
 
@@ -62,10 +65,18 @@ class Storage(Construct):
         self.curated = self._bucket(
             "Curated",
             settings.curated_bucket,
+            # A publish replaces and deletes Parquet files: keep what it replaced, so that a
+            # mistaken publish can be rolled back, for curatedNoncurrentVersionDays.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(prefix=STAGING_PREFIX, expiration=Duration.days(STAGING_DAYS)),
                 s3.LifecycleRule(
-                    abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS)
+                    noncurrent_version_expiration=Duration.days(
+                        settings.curated_noncurrent_version_days
+                    ),
+                    # Once its noncurrent versions are gone, a delete marker is only clutter.
+                    expired_object_delete_marker=True,
+                    abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
                 ),
             ],
         )
@@ -79,6 +90,25 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
                 )
             ],
+        )
+
+        skip_check(
+            self.access_logs,
+            "CKV_AWS_18",
+            "It is the access-log bucket of the others; logging its own accesses into itself "
+            "would log the log deliveries, a loop S3's server access logging guide warns against.",
+        )
+        skip_check(
+            self.access_logs,
+            "CKV_AWS_21",
+            "Log objects are written once under unique names, never replaced, and expire after "
+            f"{ACCESS_LOG_DAYS} days: versioning would keep nothing more.",
+        )
+        skip_check(
+            self.athena_results,
+            "CKV_AWS_21",
+            "Query results are disposable (re-created by running the query again) and expire "
+            f"after {ATHENA_RESULTS_DAYS} days: versions would only keep expired results longer.",
         )
 
     def _bucket(self, construct_id: str, base_name: str, **props: object) -> s3.Bucket:

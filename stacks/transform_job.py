@@ -1,15 +1,25 @@
 """The Glue 5.1 Spark job that turns one export into the Parquet lake: the script and the
-`glue` + `contract` packages as assets, encrypted logs and bookmarks, sizes from cdk.json, no
-Glue-level retries (the workflow owns retries), and a role limited to what the job touches."""
+`glue` + `contract` packages as assets, encrypted logs and bookmarks, sizes from cdk.json (auto
+scaling up to the configured number of workers), job run queuing for bursts, no Glue-level retries
+(the workflow owns retries), and a role limited to what the job touches.
+
+Bursts, and why the workflow still retries a little (AWS Glue job run statuses, "WAITING":
+https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html). With job run queuing on, a run
+that would exceed the job's MaxConcurrentRuns, the account's concurrent job runs, the account's
+concurrent DPUs, or that finds no capacity, waits in Glue's queue (WAITING) instead of failing
+with ConcurrentRunsExceededException; `glue:startJobRun.sync` waits with it. Queuing covers the
+runs, not the API call that starts them: StartJobRun's own request-rate throttling and Glue's
+internal or timeout errors still fail the call, so the Transform state keeps a short Retry for
+those only. Queuing requires the STANDARD execution class and MaxRetries 0 (it is not offered for
+Flex or for jobs that Glue retries itself), which is what this job uses."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -23,7 +33,7 @@ from contract.layout import (
     TABLE_PREFIX,
 )
 from settings import GLUE_SCRIPT, Settings
-from stacks.log_groups import log_group
+from stacks.log_groups import log_group, log_group_arn, log_key
 from stacks.nag import arn_token, suppress
 from stacks.packaging import package_folder
 
@@ -38,8 +48,6 @@ CURATED_WRITE_PREFIXES = (
     COMMITS_PREFIX,  # commit records, intents and the publish lock
     MANIFESTS_PREFIX,
 )
-# logs ARNs are `...:log-group:<name>`: a colon between resource type and name.
-_COLON_RESOURCE_NAME = ArnFormat.COLON_RESOURCE_NAME
 
 
 class TransformJob(Construct):
@@ -61,37 +69,13 @@ class TransformJob(Construct):
         self.job_arn = stack.format_arn(service="glue", resource="job", resource_name=self.job_name)
         log_prefix = f"/aws-glue/jobs/{self.job_name}"
 
-        # One key for the job's CloudWatch logs and bookmarks (the security configuration).
-        self.key = kms.Key(
+        # One key for the job's CloudWatch logs and bookmarks (the security configuration). Glue
+        # names the groups itself under the prefix (suffixed per security configuration).
+        self.key = log_key(
             self,
             "Key",
             description=f"{self.job_name}: Glue job logs and bookmarks",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForGlueJobLogs",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="/aws-glue/jobs/*",
-                            arn_format=_COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+            log_group_names=["/aws-glue/jobs/*"],
         )
         self.security_configuration = glue.CfnSecurityConfiguration(
             self,
@@ -148,13 +132,14 @@ class TransformJob(Construct):
             worker_type=settings.glue_worker_type,
             number_of_workers=settings.glue_number_of_workers,
             timeout=settings.glue_timeout_minutes,
-            max_retries=0,  # the state machine retries what is transient
+            max_retries=0,  # the state machine retries what is transient (and queuing needs 0)
             execution_property=glue.CfnJob.ExecutionPropertyProperty(
-                # Bursts of uploads run side by side; beyond this, Glue refuses with
-                # ConcurrentRunsExceededException and the state machine retries with backoff.
+                # Bursts of uploads run side by side up to this; the runs beyond it wait in
+                # Glue's queue (job_run_queuing_enabled) until one ends.
                 max_concurrent_runs=settings.glue_max_concurrent_runs
             ),
-            execution_class="STANDARD",
+            job_run_queuing_enabled=True,
+            execution_class="STANDARD",  # queuing is not offered for FLEX
             security_configuration=self.security_configuration.name,
             default_arguments={
                 "--job-language": "python",
@@ -162,6 +147,10 @@ class TransformJob(Construct):
                 "--enable-continuous-cloudwatch-log": "true",
                 "--enable-metrics": "true",
                 "--enable-observability-metrics": "true",
+                # Glue adds executors as Spark asks for them, up to NumberOfWorkers, and releases
+                # idle ones: a small file costs two workers, a large one grows to the maximum
+                # (https://docs.aws.amazon.com/glue/latest/dg/auto-scaling.html).
+                "--enable-auto-scaling": "true",
                 "--custom-logGroup-prefix": log_prefix,
                 "--job-bookmark-option": "job-bookmark-disable",  # each run is one named file
                 "--curated_path": f"s3://{curated.bucket_name}/",
@@ -217,14 +206,7 @@ class TransformJob(Construct):
                     "logs:PutLogEvents",
                     "logs:AssociateKmsKey",
                 ],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws-glue/jobs/*",
-                        arn_format=_COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[log_group_arn(self, "/aws-glue/jobs/*")],
             ),
             iam.PolicyStatement(
                 sid="PublishJobMetrics",

@@ -1,6 +1,6 @@
-"""The Glue 5.1 job: sizes from cdk.json, the arguments the script reads, encrypted logs and
-bookmarks through a security configuration, no Glue-level retries, and assets that ship exactly
-the `glue` and `contract` packages."""
+"""The Glue 5.1 job: sizes from cdk.json with auto scaling up to them, job run queuing for bursts,
+the arguments the script reads, encrypted logs and bookmarks through a security configuration, no
+Glue-level retries, and assets that ship exactly the `glue` and `contract` packages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import pytest
 from infra_support import as_list, synthesized
 
-from settings import load_settings
+from settings import STATE_MACHINE_FILE, load_settings
 
 pytestmark = pytest.mark.infra
 
@@ -32,12 +32,31 @@ def test_the_job_is_glue_5_1_spark_python_3_sized_from_the_context():
     assert props["MaxRetries"] == 0  # the state machine owns retries
 
 
+def test_the_job_scales_up_to_the_configured_workers_and_queues_bursts():
+    settings = load_settings()
+    props = job()
+    assert props["DefaultArguments"]["--enable-auto-scaling"] == "true"
+    assert props["NumberOfWorkers"] == settings.glue_number_of_workers  # the maximum
+    assert props["JobRunQueuingEnabled"] is True
+    # What Glue requires of a job whose runs may queue.
+    assert props["ExecutionClass"] == "STANDARD"
+    assert props["MaxRetries"] == 0
+
+
+def test_the_workflow_retries_only_what_queuing_does_not_cover():
+    definition = json.loads(STATE_MACHINE_FILE.read_text())
+    retried = {e for r in definition["States"]["Transform"]["Retry"] for e in r["ErrorEquals"]}
+    assert "Glue.ConcurrentRunsExceededException" not in retried  # a queued run waits instead
+    assert {"Glue.ThrottlingException", "Glue.InternalServiceException"} <= retried
+    assert not retried & {"States.ALL", "States.TaskFailed"}  # a failed run is never repeated
+
+
 def test_the_default_arguments_carry_the_lake_and_observability_settings():
     synth = synthesized()
     settings = load_settings()
     args = job()["DefaultArguments"]
     assert args["--curated_path"] == {
-        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.storage.curated), "/"]]
+        "Fn::Join": ["", ["s3://", synth.ref(synth.stack.buckets.curated), "/"]]
     }
     assert args["--database"] == settings.database
     assert args["--table"] == settings.table
@@ -58,7 +77,7 @@ def test_the_security_configuration_encrypts_logs_and_bookmarks_with_kms():
     config = synth.only("AWS::Glue::SecurityConfiguration")
     assert job()["SecurityConfiguration"] == config["Name"]
     encryption = config["EncryptionConfiguration"]
-    key = {"Fn::GetAtt": [synth.logical_id(synth.stack.job.key), "Arn"]}
+    key = {"Fn::GetAtt": [synth.logical_id(synth.stack.transform_job.key), "Arn"]}
     assert encryption["CloudWatchEncryption"] == {
         "CloudWatchEncryptionMode": "SSE-KMS",
         "KmsKeyArn": key,
@@ -80,7 +99,8 @@ def test_the_jobs_log_groups_exist_with_retention_and_the_key():
     for stream in ("error", "output"):
         group = groups[f"{prefix}/{stream}"]
         assert group["RetentionInDays"] == load_settings().log_retention_days
-        assert group["KmsKeyId"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.job.key), "Arn"]}
+        key = synth.logical_id(synth.stack.transform_job.key)
+        assert group["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
 
 
 def test_the_py_files_zip_holds_exactly_the_glue_and_contract_packages():
@@ -95,8 +115,8 @@ def test_the_py_files_zip_holds_exactly_the_glue_and_contract_packages():
 
 def test_the_job_role_reads_only_raw_exports_and_writes_only_the_lake_prefixes():
     synth = synthesized()
-    statements = synth.policy_statements(synth.stack.job.role)
-    raw_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.raw), "Arn"]}
+    statements = synth.policy_statements(synth.stack.transform_job.role)
+    raw_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.buckets.raw), "Arn"]}
     by_sid = {s.get("Sid"): s for s in statements}
     assert by_sid["ReadRawExports"]["Action"] == "s3:GetObject"
     assert by_sid["ReadRawExports"]["Resource"] == {"Fn::Join": ["", [raw_arn, "/travel_times/*"]]}
