@@ -64,7 +64,8 @@ def _keyword_dict_keys(source: str, keyword: str) -> set[str]:
 def test_the_stack_deploys_the_same_file_with_the_same_placeholders(tmp_path):
     import inspect
 
-    from stacks import job, workflow
+    from stacks import transform_job as job
+    from stacks import workflow
 
     # the stack's state machine reads the file the runtime executes
     deployed = inspect.signature(workflow.Workflow.__init__).parameters["definition_file"].default

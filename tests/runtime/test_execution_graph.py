@@ -84,7 +84,7 @@ def test_a_failure_at_transform_is_red_what_ran_before_green_the_rest_grey(tmp_p
 
 
 def test_a_retried_state_that_then_succeeded_is_amber(tmp_path):
-    definition, timeline = _history(tmp_path, ["Glue.ConcurrentRunsExceededException"])
+    definition, timeline = _history(tmp_path, ["Glue.ThrottlingException"])
     strokes = _box_strokes(render_svg(definition.states, definition.start_at, timeline, "x"))
     assert timeline.status == "SUCCEEDED"
     assert strokes["Transform"] == COLOURS[CAUGHT][0]
