@@ -158,16 +158,16 @@ class LakeHome:
     # --- ARNs ----------------------------------------------------------------------------
     @property
     def state_machine_arn(self) -> str:
-        return (
-            f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:"
-            f"{self.settings.state_machine_name}"
-        )
+        """The ingest workflow's ARN (the state machine every upload starts)."""
+        return self.state_machine_arn_of(self.settings.state_machine_name)
 
-    def execution_arn(self, name: str) -> str:
-        return (
-            f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:"
-            f"{self.settings.state_machine_name}:{name}"
-        )
+    def state_machine_arn_of(self, machine: str) -> str:
+        return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{machine}"
+
+    def execution_arn(self, name: str, machine: str | None = None) -> str:
+        """The ARN of execution `name` of state machine `machine` (default: the ingest one)."""
+        machine = machine or self.settings.state_machine_name
+        return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{machine}:{name}"
 
     @property
     def validate_function_arn(self) -> str:

@@ -8,11 +8,19 @@ The faces (`lake.ui`) import only what this package exports below."""
 from lake.asl import NotRedrivable
 from lake.aws.sql_engine import QueryOutcome
 from lake.runtime.api import Lake
-from lake.runtime.errors import EngineError, ExecutionNotFound, NotRunning, RemoteError
+from lake.runtime.errors import (
+    EngineError,
+    ExecutionAlreadyExists,
+    ExecutionNotFound,
+    NotRunning,
+    RemoteError,
+    StateMachineNotFound,
+)
 from lake.runtime.history_db import ExecutionRecord
 
 __all__ = [
     "EngineError",
+    "ExecutionAlreadyExists",
     "ExecutionNotFound",
     "ExecutionRecord",
     "Lake",
@@ -20,4 +28,5 @@ __all__ = [
     "NotRunning",
     "QueryOutcome",
     "RemoteError",
+    "StateMachineNotFound",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,20 @@ from lake.aws.s3 import copy_file_into
 from lake.aws.sns import read_outbox
 from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
-from lake.runtime.engine import load_workflow
-from lake.runtime.errors import EngineError, ExecutionNotFound
+from lake.runtime.engine import load_workflow, workflow_files
+from lake.runtime.errors import EngineError, ExecutionNotFound, StateMachineNotFound
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
 from lake.runtime.service import EngineAPI, engine_access, owning, try_lock
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """A state machine of the lake: its name, ARN, ASL file and loaded definition."""
+
+    name: str
+    arn: str
+    definition_file: Path
+    definition: StateMachineDefinition
 
 
 class Lake:
@@ -39,7 +50,7 @@ class Lake:
         self._engine: EngineAPI | None = None
         self._exits = contextlib.ExitStack()
         self._store: ExecutionStore | None = None
-        self._definition: StateMachineDefinition | None = None
+        self._machines: dict[str, StateMachine] | None = None
 
     def __enter__(self) -> Lake:
         return self
@@ -56,12 +67,36 @@ class Lake:
         self._engine = None
 
     # --- the workflow and its executions (reads) --------------------------------------------
+    def state_machines(self) -> list[StateMachine]:
+        """The state machines of the lake (those the stack deploys), the ingest workflow first."""
+        if self._machines is None:
+            self._machines = {
+                name: StateMachine(
+                    name, self.home.state_machine_arn_of(name), path, load_workflow(self.home, path)
+                )
+                for name, path in workflow_files(self.home).items()
+            }
+        return list(self._machines.values())
+
+    def state_machine(self, identifier: str | None = None) -> StateMachine:
+        """A state machine by name or ARN (default: the ingest workflow)."""
+        name = (identifier or self.home.settings.state_machine_name).rsplit(":", 1)[-1]
+        machines = {machine.name: machine for machine in self.state_machines()}
+        if name not in machines:
+            raise StateMachineNotFound(
+                f"no state machine {identifier!r} in this lake; its state machines are "
+                f"{', '.join(machines)}"
+            )
+        return machines[name]
+
     @property
     def definition(self) -> StateMachineDefinition:
-        """The state machine definition the executions run (the stack's ASL file)."""
-        if self._definition is None:
-            self._definition = load_workflow(self.home)
-        return self._definition
+        """The ingest workflow's definition (the stack's ASL file)."""
+        return self.state_machine().definition
+
+    def definition_of(self, record: ExecutionRecord) -> StateMachineDefinition:
+        """The definition an execution runs."""
+        return self.state_machine(record.state_machine_arn).definition
 
     @property
     def store(self) -> ExecutionStore:
@@ -136,6 +171,10 @@ class Lake:
         if landing.execution is None:  # the file vanished, or the rule changed under us
             raise EngineError(f"s3://{raw}/{key} did not start an execution")
         return landing.execution
+
+    def start(self, state_machine: str, input: dict[str, Any], name: str | None = None) -> str:
+        """StartExecution: a new execution of a state machine (name or ARN); its name."""
+        return self._engine_api().start(self.state_machine(state_machine).name, input, name)
 
     def rerun(self, identifier: str) -> str:
         """A new execution with the same input; its name."""

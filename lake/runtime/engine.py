@@ -26,7 +26,12 @@ from lake.aws.s3 import LocalS3Client, S3GetObject
 from lake.aws.sns import LocalSnsClient, publish, topic_arn
 from lake.aws.sql_engine import QueryOutcome, run_sql
 from lake.home import LakeHome
-from lake.runtime.errors import EngineError, MissingIntegration
+from lake.runtime.errors import (
+    EngineError,
+    ExecutionNotFound,
+    MissingIntegration,
+    StateMachineNotFound,
+)
 from lake.runtime.eventbridge import EventBridge, HistoryReader, Landing, alert_delivery
 from lake.runtime.executions import Executions
 from lake.runtime.history_db import ExecutionStore
@@ -45,10 +50,16 @@ def definition_substitutions(home: LakeHome) -> dict[str, str]:
     }
 
 
+def workflow_files(home: LakeHome) -> dict[str, Path]:
+    """The state machines the stack deploys, by name, and the ASL file of each."""
+    return {home.settings.state_machine_name: project_settings.STATE_MACHINE_FILE}
+
+
 def load_workflow(
     home: LakeHome, path: Path = project_settings.STATE_MACHINE_FILE
 ) -> StateMachineDefinition:
-    """The ASL file the stack deploys, with the local substitutions."""
+    """An ASL file the stack deploys (by default the ingest workflow's), with the local
+    substitutions."""
     return load_definition(path, definition_substitutions(home))
 
 
@@ -81,7 +92,8 @@ class Engine:
         self._spark: Any = None
         self._spark_lock = threading.Lock()
         self.store: ExecutionStore | None = None
-        self.executions: Executions | None = None
+        self.workflows: dict[str, Executions] = {}  # by state machine name
+        self.executions: Executions | None = None  # the ingest workflow's
         self.events: EventBridge | None = None
 
     # --- life cycle ----------------------------------------------------------------------
@@ -92,10 +104,12 @@ class Engine:
         self.close()
 
     def open(self) -> Engine:
-        """Prepare the home, load the definition and check that every service it calls is
+        """Prepare the home, load the definitions and check that every service they call is
         played locally, close the executions a dead process left running."""
         self.home.ensure()
-        definition = load_workflow(self.home, self.definition_file)
+        files = workflow_files(self.home)
+        files[self.home.settings.state_machine_name] = self.definition_file
+        definitions = {name: load_workflow(self.home, path) for name, path in files.items()}
         lambdas = self._lambdas()
         integrations = {
             LAMBDA_INVOKE: lambdas,
@@ -103,22 +117,28 @@ class Engine:
             S3_GET_OBJECT: S3GetObject(self.home),
             ATHENA_START_QUERY_SYNC: AthenaStartQueryExecution(self.home, self.spark),
         }
-        absent = sorted(definition.resources() - set(integrations))
-        if absent:
-            raise MissingIntegration(
-                f"{self.definition_file.name} calls {', '.join(absent)}, which the local runtime "
-                "cannot play; add an integration in lake/aws/ or change the definition"
-            )
+        for name, definition in definitions.items():
+            absent = sorted(definition.resources() - set(integrations))
+            if absent:
+                raise MissingIntegration(
+                    f"{files[name].name} calls {', '.join(absent)}, which the local runtime "
+                    "cannot play; add an integration in lake/aws/ or change the definition"
+                )
         self.store = store = ExecutionStore(self.home.db_path)
-        self.executions = Executions(
-            self.home,
-            store,
-            definition,
-            integrations,
-            on_ended=lambda record: self.events.execution_ended(record),  # type: ignore[union-attr]
-            parallel=self.parallel,
-            time_scale=self.time_scale,
-        )
+        self.workflows = {
+            name: Executions(
+                self.home,
+                store,
+                definition,
+                integrations,
+                on_ended=lambda record: self.events.execution_ended(record),  # type: ignore[union-attr]
+                parallel=self.parallel,
+                time_scale=self.time_scale,
+                machine=name,
+            )
+            for name, definition in definitions.items()
+        }
+        self.executions = self.workflows[self.home.settings.state_machine_name]
         alert_function = self.home.settings.alert_function_name
         self.events = EventBridge(
             self.home,
@@ -133,7 +153,8 @@ class Engine:
                 lambda raw_event: publish(self.home, f"{alert_function} failed", raw_event),
             ),
         )
-        self.executions.recover_interrupted()
+        for executions in self.workflows.values():
+            executions.recover_interrupted()
         return self
 
     def _lambdas(self) -> LambdaInvoke:
@@ -158,8 +179,8 @@ class Engine:
 
     def close(self, wait: bool = True) -> None:
         """Stop taking work; with `wait`, let running executions finish first."""
-        if self.executions is not None:
-            self.executions.close(wait=wait)
+        for executions in self.workflows.values():
+            executions.close(wait=wait)
         if self.store is not None and wait:
             self.store.close()
             self.store = None
@@ -195,17 +216,18 @@ class Engine:
         assert self.events is not None, "engine is not open"
         return self.events.object_landed(bucket, key)
 
+    def start(self, machine: str, input: dict[str, Any], name: str | None = None) -> str:
+        """StartExecution of state machine `machine` (its name or ARN); the execution's name."""
+        return self._workflow(machine).start(input, name=name).name
+
     def rerun(self, identifier: str) -> str:
-        assert self.executions is not None, "engine is not open"
-        return self.executions.rerun(identifier).name
+        return self._workflow_of(identifier).rerun(identifier).name
 
     def redrive(self, identifier: str) -> str:
-        assert self.executions is not None, "engine is not open"
-        return self.executions.redrive(identifier).name
+        return self._workflow_of(identifier).redrive(identifier).name
 
     def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str:
-        assert self.executions is not None, "engine is not open"
-        return self.executions.stop(identifier, error, cause).name
+        return self._workflow_of(identifier).stop(identifier, error, cause).name
 
     def query(self, sql: str) -> QueryOutcome:
         """Run SQL against the lake's catalog (current database: the table's)."""
@@ -213,9 +235,28 @@ class Engine:
 
     def interrupt(self) -> None:
         """Stop the running executions at their next state (they end interrupted)."""
-        if self.executions is not None:
-            self.executions.interrupt()
+        for executions in self.workflows.values():
+            executions.interrupt()
 
     def wait_idle(self) -> None:
-        if self.executions is not None:
-            self.executions.wait_idle()
+        for executions in self.workflows.values():
+            executions.wait_idle()
+
+    def _workflow(self, machine: str) -> Executions:
+        name = machine.rsplit(":", 1)[-1]
+        if name not in self.workflows:
+            raise StateMachineNotFound(
+                f"no state machine {machine!r} in this lake; its state machines are "
+                f"{', '.join(self.workflows)}"
+            )
+        return self.workflows[name]
+
+    def _workflow_of(self, identifier: str) -> Executions:
+        assert self.store is not None, "engine is not open"
+        record = self.store.find_execution(identifier)
+        if record is None:
+            raise ExecutionNotFound(
+                f"no execution named {identifier!r} in {self.home.root}; "
+                "`lake executions` lists them"
+            )
+        return self._workflow(record.state_machine_arn)

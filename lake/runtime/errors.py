@@ -11,6 +11,14 @@ class ExecutionNotFound(EngineError):
     """No execution with that name or ARN in this lake home (AWS: ExecutionDoesNotExist)."""
 
 
+class ExecutionAlreadyExists(EngineError):
+    """StartExecution with a name an execution already has (AWS: ExecutionAlreadyExists)."""
+
+
+class StateMachineNotFound(EngineError):
+    """No state machine of that name or ARN in this lake (AWS: StateMachineDoesNotExist)."""
+
+
 class NotRunning(EngineError):
     """StopExecution of an execution that is not running."""
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import secrets
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from contract import layout
 from lake.asl import Executor, NotRedrivable, StateMachineDefinition
 from lake.asl.history import to_json
 from lake.home import LakeHome
-from lake.runtime.errors import ExecutionNotFound, NotRunning
+from lake.runtime.errors import ExecutionAlreadyExists, ExecutionNotFound, NotRunning
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
 
 # An execution left RUNNING by a process that is gone (killed, crashed, or stopped with Ctrl-C
@@ -41,7 +42,8 @@ def execution_name_for(key: str, at: dt.datetime | None = None) -> str:
 
 
 class Executions:
-    """Runs and records the executions of one state machine definition.
+    """Runs and records the executions of one state machine (`machine` names it; by default the
+    ingest workflow), each on a thread pool of `parallel` workers.
 
     `on_ended` is called with the final record of every execution that ends (the runtime's
     EventBridge turns it into a status-change event)."""
@@ -56,8 +58,11 @@ class Executions:
         on_ended: Callable[[ExecutionRecord], None],
         parallel: int = 1,
         time_scale: float = 1.0,
+        machine: str | None = None,
     ) -> None:
         self.home = home
+        self.machine = machine or home.settings.state_machine_name
+        self.state_machine_arn = home.state_machine_arn_of(self.machine)
         self.store = store
         self.definition = definition
         self.integrations = integrations
@@ -91,9 +96,9 @@ class Executions:
         once."""
         name = name or execution_name_for(source[1] if source else "execution")
         record = ExecutionRecord(
-            arn=self.home.execution_arn(name),
+            arn=self.home.execution_arn(name, self.machine),
             name=name,
-            state_machine_arn=self.home.state_machine_arn,
+            state_machine_arn=self.state_machine_arn,
             status="RUNNING",
             input=to_json(input),
             start_date=dt.datetime.now(dt.UTC).timestamp(),
@@ -101,7 +106,12 @@ class Executions:
             source_key=source[1] if source else None,
             rerun_of=rerun_of,
         )
-        self.store.insert_execution(record)
+        try:
+            self.store.insert_execution(record)
+        except sqlite3.IntegrityError as e:
+            raise ExecutionAlreadyExists(
+                f"Execution Already Exists: '{record.arn}' (names are unique in a lake home)"
+            ) from e
         self._submit(self._run, record, dict(input))
         return record
 
@@ -196,7 +206,9 @@ class Executions:
         """Close executions left RUNNING by a process that is gone (the engine's owner runs
         this, so no one else runs them): ABORTED with `Lake.Interrupted`, an ExecutionAborted
         event appended so history and redrive stay coherent. No alert: nobody aborted them."""
-        orphans = self.store.list_executions(status="RUNNING")
+        orphans = self.store.list_executions(
+            status="RUNNING", state_machine_arn=self.state_machine_arn
+        )
         now = dt.datetime.now(dt.UTC)
         for record in orphans:
             events = self.store.events(record.arn)

@@ -179,14 +179,18 @@ class ExecutionStore:
         return ExecutionRecord(**dict(rows[0])) if rows else None
 
     def list_executions(
-        self, status: str | None = None, limit: int | None = None
+        self,
+        status: str | None = None,
+        limit: int | None = None,
+        state_machine_arn: str | None = None,
     ) -> list[ExecutionRecord]:
-        """Newest first."""
+        """Newest first; of one status and of one state machine when given."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM executions"
-        params: tuple = ()
-        if status:
-            sql += " WHERE status = ?"
-            params = (status,)
+        where = {"status": status, "state_machine_arn": state_machine_arn}
+        conditions = [f"{name} = ?" for name, value in where.items() if value]
+        params = tuple(value for value in where.values() if value)
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
         sql += " ORDER BY start_date DESC, rowid DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"

@@ -21,7 +21,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import Client, Connection, Listener
 from typing import IO, Any, Protocol
 
@@ -32,6 +32,8 @@ from lake.runtime.errors import EngineError, RemoteError
 from lake.runtime.eventbridge import Landing
 
 CONNECT_TIMEOUT_S = 120.0  # an owner that just started may still be warming up Spark
+# The requests a client may make: the engine's methods of the same name (and a ping).
+REQUESTS = ("ping", "object_landed", "start", "rerun", "redrive", "stop", "query")
 
 
 class EngineAPI(Protocol):
@@ -40,6 +42,7 @@ class EngineAPI(Protocol):
     remote: bool
 
     def object_landed(self, bucket: str, key: str) -> Landing: ...
+    def start(self, machine: str, input: dict[str, Any], name: str | None = None) -> str: ...
     def rerun(self, identifier: str) -> str: ...
     def redrive(self, identifier: str) -> str: ...
     def stop(self, identifier: str, error: str | None = None, cause: str | None = None) -> str: ...
@@ -101,14 +104,6 @@ class EngineServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: Connection) -> None:
-        handlers: dict[str, Callable[..., Any]] = {
-            "ping": lambda: os.getpid(),
-            "object_landed": self.engine.object_landed,
-            "rerun": self.engine.rerun,
-            "redrive": self.engine.redrive,
-            "stop": self.engine.stop,
-            "query": self.engine.query,
-        }
         with conn:
             while True:
                 try:
@@ -116,7 +111,10 @@ class EngineServer:
                 except (EOFError, OSError):
                     return
                 try:
-                    conn.send(("ok", handlers[op](*args)))
+                    if op not in REQUESTS:
+                        raise EngineError(f"unknown request {op!r}")
+                    handler = os.getpid if op == "ping" else getattr(self.engine, op)
+                    conn.send(("ok", handler(*args)))
                 except Exception as e:
                     conn.send(("error", type(e).__name__, error_reason(e)))
 
@@ -145,6 +143,9 @@ class RemoteEngine:
 
     def object_landed(self, bucket: str, key: str) -> Landing:
         return self._call("object_landed", bucket, key)
+
+    def start(self, machine: str, input: dict[str, Any], name: str | None = None) -> str:
+        return self._call("start", machine, input, name)
 
     def rerun(self, identifier: str) -> str:
         return self._call("rerun", identifier)

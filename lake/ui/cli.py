@@ -150,7 +150,7 @@ def _cmd_executions(args: argparse.Namespace) -> int:
 def _cmd_describe(args: argparse.Namespace) -> int:
     lake = open_lake(args)
     record = lake.execution(args.id)
-    definition = lake.definition
+    definition = lake.definition_of(record)
     events = lake.history(record.arn)
     timeline = read_timeline(events, state_order(definition.states, definition.start_at))
     told = story_of(record, events) if record.finished and record.status != "SUCCEEDED" else None
@@ -160,7 +160,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
             definition.start_at,
             timeline,
             title=f"{record.name} — {record.status}",
-            subtitle=f"{lake.home.settings.state_machine_name} · {record.source_key or ''}",
+            subtitle=f"{record.state_machine_arn.rsplit(':', 1)[-1]} · {record.source_key or ''}",
         )
         args.graph.write_text(svg, encoding="utf-8")
     if args.json:

@@ -37,7 +37,8 @@ def follow(
 ) -> ExecutionRecord:
     """Print the execution's progress until it ends; return its final record. Events up to
     `since_id` (e.g. before a redrive) are history already told: read, not printed."""
-    state_names = state_order(lake.definition.states, lake.definition.start_at)
+    definition = lake.definition_of(lake.execution(name))
+    state_names = state_order(definition.states, definition.start_at)
     events: list[dict] = [e for e in lake.history(name) if e["id"] <= since_id]
     seen = since_id
     earlier = read_timeline(events, state_names)
@@ -112,7 +113,8 @@ def follow_and_report(lake: Lake, name: str, as_json: bool = False, since_id: in
     err.print(Text(f"execution {name}", "bold"))
     record = follow(lake, name, err, since_id=since_id)
     events = lake.history(name)
-    timeline = read_timeline(events, state_order(lake.definition.states, lake.definition.start_at))
+    definition = lake.definition_of(record)
+    timeline = read_timeline(events, state_order(definition.states, definition.start_at))
     told = None if record.status == "SUCCEEDED" else story_of(record, events)
     manifest = lake.manifest(record)
     if as_json:

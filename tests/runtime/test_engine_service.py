@@ -32,6 +32,9 @@ class OwnerEngine:
     def stop(self, identifier, error=None, cause=None):
         raise AssertionError("not used")
 
+    def start(self, machine, input, name=None):
+        raise AssertionError("not used")
+
     def query(self, sql):
         return QueryOutcome(["n"], [(42,)])
 
