@@ -4,37 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Header names in the export (compared after trimming surrounding spaces; any order).
-ORIGIN_ID = "Origin Movement ID"
-ORIGIN_NAME = "Origin Display Name"
-DESTINATION_ID = "Destination Movement ID"
-DESTINATION_NAME = "Destination Display Name"
-DATE_RANGE = "Date Range"
-MEAN_TRAVEL_TIME = "Mean Travel Time (Seconds)"
-LOWER_TRAVEL_TIME = "Range - Lower Bound Travel Time (Seconds)"
-UPPER_TRAVEL_TIME = "Range - Upper Bound Travel Time (Seconds)"
+# The fields of a logical row: what every accepted format's declaration (contract.formats) maps
+# its own columns to, and what the rules (contract.values) and the job check. Values are text.
+ORIGIN_ID = "origin_id"
+ORIGIN_NAME = "origin_name"
+DESTINATION_ID = "destination_id"
+DESTINATION_NAME = "destination_name"
+DATE_RANGE = "date_range"  # the Date Range, or the daily export's Date, as written
+MEAN_TRAVEL_TIME = "mean"
+LOWER_TRAVEL_TIME = "lower"
+UPPER_TRAVEL_TIME = "upper"
+TRAVEL_DISTANCE = "distance"  # optional (Movement's `TravelDistance (meters)`)
+CITY = "city"  # optional (the data.world copy's `city` column)
+DAY_OF_WEEK = "day_of_week"  # the Day Of Week export's column
+PERIOD = "period"  # the Time Of Day export's column, or the daily export's period
 
-SOURCE_COLUMNS: tuple[str, ...] = (
-    ORIGIN_ID,
-    ORIGIN_NAME,
-    DESTINATION_ID,
-    DESTINATION_NAME,
-    DATE_RANGE,
-    MEAN_TRAVEL_TIME,
-    LOWER_TRAVEL_TIME,
-    UPPER_TRAVEL_TIME,
-)
-# Every column but the two bounds must hold a value.
-REQUIRED_VALUES: tuple[str, ...] = (
-    ORIGIN_ID,
-    ORIGIN_NAME,
-    DESTINATION_ID,
-    DESTINATION_NAME,
-    DATE_RANGE,
-    MEAN_TRAVEL_TIME,
-)
+# The fields a row cannot do without (an empty mean is "no measurement", not a missing field,
+# see contract.values; real exports leave a display name empty here and there, which is kept).
+REQUIRED_VALUES: tuple[str, ...] = (ORIGIN_ID, DESTINATION_ID, DATE_RANGE)
 MOVEMENT_ID_COLUMNS = (ORIGIN_ID, DESTINATION_ID)
 TRAVEL_TIME_COLUMNS = (MEAN_TRAVEL_TIME, LOWER_TRAVEL_TIME, UPPER_TRAVEL_TIME)
+NUMBER_COLUMNS = (*TRAVEL_TIME_COLUMNS, TRAVEL_DISTANCE)  # non-negative, finite, where present
 
 # Why a row was set aside, in the order they are checked (the first that applies wins).
 MALFORMED_ROW = "malformed_row"
@@ -50,6 +40,9 @@ REJECT_REASONS: tuple[str, ...] = (
     BAD_TRAVEL_TIME,
 )
 DEFAULT_REJECT_THRESHOLD = 0.01  # a run fails when more than this share of rows is rejected
+# A row (or daily period) with an empty mean and otherwise valid fields: not written, not a
+# reject, counted (and not against the threshold).
+NO_MEASUREMENT = "no_measurement"
 
 
 @dataclass(frozen=True)
@@ -63,20 +56,23 @@ TABLE_NAME = "travel_times"
 DEFAULT_DATABASE = "uber_movement"
 
 DATA_COLUMNS: tuple[TableColumn, ...] = (
-    TableColumn("origin_movement_id", "bigint", ORIGIN_ID),
-    TableColumn("origin_display_name", "string", ORIGIN_NAME),
-    TableColumn("destination_movement_id", "bigint", DESTINATION_ID),
-    TableColumn("destination_display_name", "string", DESTINATION_NAME),
-    TableColumn("date_range", "string", "Date Range, verbatim"),
+    TableColumn("origin_movement_id", "bigint", "Origin Movement ID"),
+    TableColumn("origin_display_name", "string", "Origin Display Name"),
+    TableColumn("destination_movement_id", "bigint", "Destination Movement ID"),
+    TableColumn("destination_display_name", "string", "Destination Display Name"),
+    TableColumn("date_range", "string", "Date Range (or the daily export's Date), verbatim"),
     TableColumn("start_date", "date", "first date of Date Range"),
     TableColumn("end_date", "date", "second date of Date Range"),
-    TableColumn("day_type", "string", "<days> part of Date Range, or null"),
-    TableColumn("time_of_day", "string", "<time of day> part of Date Range, or null"),
-    TableColumn("mean_travel_time_s", "double", MEAN_TRAVEL_TIME),
-    TableColumn("lower_bound_travel_time_s", "double", LOWER_TRAVEL_TIME),
-    TableColumn("upper_bound_travel_time_s", "double", UPPER_TRAVEL_TIME),
+    TableColumn("day_type", "string", "Every day, Weekdays, Weekends or a day of the week"),
+    TableColumn("time_of_day", "string", "Daily Average, AM Peak, Midday, PM Peak, ..."),
+    TableColumn("mean_travel_time_s", "double", "Mean Travel Time (Seconds)"),
+    TableColumn("lower_bound_travel_time_s", "double", "Range - Lower Bound Travel Time"),
+    TableColumn("upper_bound_travel_time_s", "double", "Range - Upper Bound Travel Time"),
     TableColumn("source_key", "string", "raw object key"),
     TableColumn("ingested_at", "timestamp", "when the run wrote the row (UTC)"),
+    # Added in place to lakes made before (columns are only ever appended, nullable).
+    TableColumn("travel_distance_m", "double", "TravelDistance (meters), where given"),
+    TableColumn("source_format", "string", "the accepted format the row came from"),
 )
 PARTITION_COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("city", "string", "city slug of the raw key"),

@@ -51,6 +51,27 @@ class MissingColumns(FileRejected):
     """The header lacks one or more of the required columns."""
 
 
+class UnsupportedProduct(FileRejected):
+    """The header is a Movement product the lake recognises and does not take (a comparison
+    export, a bulk aggregate, speeds)."""
+
+
+class CityMismatch(FileRejected):
+    """The file's `city` column names another city than its folder."""
+
+
+class TooManyColumns(FileRejected):
+    """The header has more columns than one run parses safely."""
+
+
+class FieldTooLarge(FileRejected):
+    """A single field is larger than one run parses safely."""
+
+
+class InflatesTooLarge(FileRejected):
+    """A gzip file inflates past the configured bound (a "gzip bomb", or an export to split)."""
+
+
 class NoDataRows(FileRejected):
     """The file has a header but no data rows."""
 

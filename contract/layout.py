@@ -11,11 +11,11 @@ RAW_PREFIX = "travel_times/"
 RAW_SUFFIXES = (".csv", ".csv.gz")
 EXPECTED_LAYOUT = (
     "travel_times/<city>/<file name>.csv or .csv.gz, where <city> is a slug of 2 to 64 "
-    "lowercase letters, digits and '-' not starting or ending with '-' "
-    "(e.g. travel_times/sao-paulo/2019-q2.csv)"
+    "lowercase letters, digits, '-' and '_' starting and ending with a letter or digit "
+    "(e.g. travel_times/sao-paulo/2019-q2.csv, travel_times/johannesburg_and_pretoria/q1.csv)"
 )
-# 2 to 64 characters: first and last alphanumeric, '-' allowed in between.
-CITY_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
+# 2 to 64 characters: first and last alphanumeric, '-' and '_' allowed in between.
+CITY_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}[a-z0-9]$")
 
 # Curated bucket layout.
 TABLE_PREFIX = "travel_times/"
@@ -67,6 +67,16 @@ def parse_source_key(key: str) -> SourceKey:
             f"s3 key {key!r} has an empty file name: expected {EXPECTED_LAYOUT}."
         )
     return SourceKey(key=key, city=city, file_name=file_name)
+
+
+def city_key(name: str) -> str:
+    """A city's name as names are compared (a `city` column against the folder): accents
+    folded, case ignored, and '-', '_' and spaces alike (`Johannesburg and Pretoria` names
+    `johannesburg_and_pretoria`)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[-_\s]+", " ", folded.lower()).split())
 
 
 def city_slug_suggestion(name: str) -> str:

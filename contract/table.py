@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from contract.columns import DATA_COLUMNS, PARTITION_COLUMNS
+from contract.columns import DATA_COLUMNS, PARTITION_COLUMNS, TableColumn
+from contract.limits import REGISTER_STATEMENT_BYTES
 
 
 def quote_identifier(name: str) -> str:
@@ -39,21 +40,58 @@ def create_table_sql(database: str, table: str, location: str) -> str:
     )
 
 
+def _partition_spec(partition: Mapping[str, object]) -> str:
+    values = ", ".join(
+        f"{col.name}={_partition_value(col.athena_type, partition[col.name])}"
+        for col in PARTITION_COLUMNS
+    )
+    return f"PARTITION ({values})"
+
+
 def register_partitions_sql(
     database: str, table: str, partitions: Iterable[Mapping[str, object]]
 ) -> str:
     """One `ALTER TABLE ... ADD IF NOT EXISTS PARTITION ...` statement for the given partitions
     (each a mapping city/year/month/day). Locations follow the table's Hive-style default."""
-    specs = []
-    for p in partitions:
-        values = ", ".join(
-            f"{col.name}={_partition_value(col.athena_type, p[col.name])}"
-            for col in PARTITION_COLUMNS
-        )
-        specs.append(f"PARTITION ({values})")
+    specs = [_partition_spec(p) for p in partitions]
     if not specs:
         raise ValueError("no partitions to register")
     return (
         f"ALTER TABLE {quote_identifier(database)}.{quote_identifier(table)} ADD IF NOT EXISTS\n  "
         + "\n  ".join(specs)
     )
+
+
+def register_partitions_statements(
+    database: str,
+    table: str,
+    partitions: Iterable[Mapping[str, object]],
+    max_bytes: int = REGISTER_STATEMENT_BYTES,
+) -> list[str]:
+    """The partitions registered in as few statements as fit `max_bytes` each (UTF-8), so that
+    however many partitions a file touches, no statement nears Athena's query-length limit."""
+    head = f"ALTER TABLE {quote_identifier(database)}.{quote_identifier(table)} ADD IF NOT EXISTS"
+    statements: list[str] = []
+    specs: list[str] = []
+    size = len(head.encode())
+    for spec in map(_partition_spec, partitions):
+        spec_size = len(spec.encode()) + 3  # "\n  " before it
+        if specs and size + spec_size > max_bytes:
+            statements.append(head + "\n  " + "\n  ".join(specs))
+            specs, size = [], len(head.encode())
+        specs.append(spec)
+        size += spec_size
+    if specs:
+        statements.append(head + "\n  " + "\n  ".join(specs))
+    return statements
+
+
+def add_columns_sql(database: str, table: str, columns: Iterable[TableColumn]) -> str:
+    """`ALTER TABLE ... ADD COLUMNS (...)`: how a lake made by an older version gains the
+    contract's newer columns in place (Athena DDL; nullable; old files read them as null)."""
+    cols = ", ".join(
+        f"{quote_identifier(col.name)} {col.athena_type} COMMENT {quote_string(col.comment)}"
+        for col in columns
+    )
+    name = f"{quote_identifier(database)}.{quote_identifier(table)}"
+    return f"ALTER TABLE {name} ADD COLUMNS ({cols})"

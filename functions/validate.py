@@ -30,13 +30,16 @@ from botocore.exceptions import ClientError
 
 from contract import columns as c
 from contract import errors
-from contract.layout import SourceKey, parse_source_key
-from contract.values import BOM, clean_header, reject_reason, resolve_header
+from contract.formats import Recognised, logical_rows, recognise
+from contract.layout import SourceKey, city_key, parse_source_key
+from contract.limits import MAX_COLUMNS, MAX_FIELD_CHARS
+from contract.values import BOM, clean_header, reject_reason
 from functions.entry import Handler, built_on_first_call
 
 HEAD_BYTES = 1024 * 1024  # what is read of the object: enough for thousands of rows
 MAX_HEAD_TEXT_BYTES = 8 * HEAD_BYTES  # cap on a decompressed head (a gzip bomb stays cheap)
 SAMPLE_ROWS = 1000
+VALID = "valid"
 GZIP_MAGIC = b"\x1f\x8b"
 
 tracer = Tracer()
@@ -44,13 +47,17 @@ tracer = Tracer()
 REASON_HINTS = {
     c.MALFORMED_ROW: "each row must have as many fields as the header; quote values that "
     'contain commas or quotes (RFC 4180: "Zone 1, North")',
-    c.MISSING_FIELD: f"every row needs a value for {', '.join(c.REQUIRED_VALUES)}",
+    c.MISSING_FIELD: "every row needs its origin and destination Movement IDs and its Date Range "
+    "(or Date)",
     c.BAD_MOVEMENT_ID: "Movement IDs must be positive whole numbers",
     c.BAD_DATE_RANGE: "Date Range must be 'M/D/YYYY - M/D/YYYY' optionally followed by "
-    "', <days>, <time of day>', e.g. '6/1/2019 - 6/30/2019, Weekdays, Daily Average'",
-    c.BAD_TRAVEL_TIME: "travel times must be non-negative numbers without sign or exponent "
-    "(the lower and upper bounds may be empty)",
+    "', <days>, <time of day>', e.g. '6/1/2019 - 6/30/2019, Weekdays, Daily Average', with "
+    "years from 1900 to 2100 (a daily export's Date: 'M/D/YYYY')",
+    c.BAD_TRAVEL_TIME: "travel times and distances must be finite non-negative numbers without "
+    "sign or exponent (the bounds may be empty)",
 }
+# The csv module refuses a field over its limit: exactly the contract's bound.
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class ObjectRef:
     bucket: str
     key: str
     event_version_id: str | None
+    event_key: str = ""  # the key as the event wrote it
 
     @property
     def source_path(self) -> str:
@@ -105,11 +113,13 @@ def object_from_event(event: dict[str, Any]) -> ObjectRef:
             "'Object Created' event. Only uploads to the raw bucket start this workflow."
         )
     detail = parsed.detail
-    # S3 URL-encodes keys in its notifications ('a b.csv' arrives as 'a+b.csv').
+    # S3 URL-encodes keys in its notifications ('a b.csv' arrives as 'a+b.csv'); a backfill
+    # passes keys as S3 lists them (see `read_head`, which falls back to the key as written).
     return ObjectRef(
         bucket=detail.bucket.name,
         key=unquote_plus(detail.object.key),
         event_version_id=detail.object.version_id,
+        event_key=detail.object.key,
     )
 
 
@@ -123,24 +133,49 @@ def check_key(ref: ObjectRef) -> SourceKey:
         ) from e
 
 
-def read_head(ref: ObjectRef, client: Any) -> Head:
-    """HEAD the object, then GET at most its first HEAD_BYTES."""
-    try:
-        meta = client.head_object(Bucket=ref.bucket, Key=ref.key)
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            raise errors.FileNotFound(
-                f"{ref.source_path} no longer exists: it was deleted or renamed after its upload "
-                "started this run. Upload it again to the same key to process it."
-            ) from e
-        raise
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {
+        "404",
+        "NoSuchKey",
+        "NotFound",
+        "NoSuchVersion",
+    }
+
+
+def resolve(ref: ObjectRef, client: Any) -> tuple[ObjectRef, dict[str, Any]]:
+    """The object the event names and what HEAD says of it: the decoded key, else the key as
+    the event wrote it (a backfill's listing), at the event's version when it names one."""
+    version = {"VersionId": ref.event_version_id} if ref.event_version_id else {}
+    candidates = [ref.key] + ([ref.event_key] if ref.event_key not in ("", ref.key) else [])
+    for key in candidates:
+        try:
+            meta = client.head_object(Bucket=ref.bucket, Key=key, **version)
+        except ClientError as e:
+            if _missing(e):
+                continue
+            raise
+        return ObjectRef(ref.bucket, key, ref.event_version_id, ref.event_key), meta
+    which = f" (version {ref.event_version_id})" if ref.event_version_id else ""
+    raise errors.FileNotFound(
+        f"{ref.source_path}{which} no longer exists: it was deleted or renamed after its upload "
+        "started this run. Upload it again to the same key to process it."
+    )
+
+
+def read_head(ref: ObjectRef, client: Any) -> tuple[ObjectRef, Head]:
+    """HEAD the object (the event's version), then GET at most its first HEAD_BYTES: the object
+    as resolved (see `resolve`) and its head."""
+    ref, meta = resolve(ref, client)
     size = int(meta["ContentLength"])
     etag = str(meta.get("ETag") or "").strip('"') or None
     if size == 0:  # a ranged GET of an empty object is an error in S3 (416)
-        return Head(b"", 0, meta.get("VersionId"), etag)
-    response = client.get_object(Bucket=ref.bucket, Key=ref.key, Range=f"bytes=0-{HEAD_BYTES - 1}")
+        return ref, Head(b"", 0, meta.get("VersionId"), etag)
+    version = {"VersionId": ref.event_version_id} if ref.event_version_id else {}
+    response = client.get_object(
+        Bucket=ref.bucket, Key=ref.key, Range=f"bytes=0-{HEAD_BYTES - 1}", **version
+    )
     data = response["Body"].read()
-    return Head(data, size, response.get("VersionId") or meta.get("VersionId"), etag)
+    return ref, Head(data, size, response.get("VersionId") or meta.get("VersionId"), etag)
 
 
 def gunzip_head(head: Head, ref: ObjectRef) -> tuple[bytes, bool]:
@@ -207,62 +242,104 @@ def decode_head(head: Head, ref: ObjectRef, gzipped: bool) -> Text:
     return Text(text, complete, "gzip" if gzipped else "none")
 
 
-def read_records(text: Text) -> list[tuple[int, list[str]]]:
+def read_records(text: Text, ref: ObjectRef) -> list[tuple[int, list[str]]]:
     """CSV records (RFC 4180) with the line each starts on; blank lines dropped. When the text
-    was cut off, the last record may be partial and is dropped too."""
-    body = text.text
-    if not text.complete:
-        body = body[: body.rfind("\n") + 1]
-    reader = csv.reader(io.StringIO(body, newline=""))
+    was cut off, the last record may be partial and is dropped too. A field over the contract's
+    size limit rejects the file (FieldTooLarge)."""
+    # Parsed whole even when cut off (a partial last record is dropped below): a field that is
+    # already over the limit where the head ends must be seen.
+    reader = csv.reader(io.StringIO(text.text, newline=""))
     records: list[tuple[int, list[str]]] = []
     line = 1
     try:
         for row in reader:
             if row:
                 records.append((line, row))
+                if len(row) > MAX_COLUMNS:
+                    break  # the header check says what is wrong
             line = reader.line_num + 1
-    except csv.Error:
-        pass  # e.g. a field over csv's size limit: sample what came before it
+    except csv.Error as e:
+        if "field larger than field limit" not in str(e):
+            raise errors.RowsRejected(
+                f"{ref.source_path} is not readable CSV at line {line}: {e}. Save it as CSV "
+                "(RFC 4180) and upload it again to the same key."
+            ) from e
+        raise errors.FieldTooLarge(
+            f"{ref.source_path}: a field on line {line} is longer than {MAX_FIELD_CHARS:,} "
+            "characters, more than one run parses safely (a travel-times field is a few hundred "
+            "at most; a quote left open swallows the rest of a file). Fix the file and upload it "
+            "again to the same key."
+        ) from e
     if not text.complete and records:
         records.pop()
     return records
 
 
-def check_header(records: list[tuple[int, list[str]]], ref: ObjectRef) -> list[str]:
+def check_header(records: list[tuple[int, list[str]]], ref: ObjectRef) -> Recognised:
+    """The format the header declares (UnsupportedProduct, MissingColumns, TooManyColumns)."""
     if not records:
         raise errors.MissingColumns(
-            f"{ref.source_path}: its first {HEAD_BYTES} bytes hold no complete line, so it has "
-            "no readable header. The first line must name the columns "
-            f"{', '.join(c.SOURCE_COLUMNS)}."
+            f"{ref.source_path}: its first {HEAD_BYTES:,} bytes hold no complete line, so it has "
+            "no readable header. The first line must name the export's columns (e.g. "
+            '"Origin Movement ID,Origin Display Name,...")'
         )
     header = records[0][1]
+    if len(header) > MAX_COLUMNS:
+        raise errors.TooManyColumns(
+            f"{ref.source_path}: its header has {len(header):,} columns, more than the "
+            f"{MAX_COLUMNS:,} one run parses safely (a travel-times export has 8 to 23). Check "
+            "that it is a travel-times export, fix it and upload it again to the same key."
+        )
     try:
-        resolve_header(header, source=ref.source_path)
-    except errors.MissingColumns as e:
-        raise errors.MissingColumns(f"{e} Fix the header line and upload the file again.") from e
-    return clean_header(header)
+        return recognise(header, source=ref.source_path)
+    except (errors.MissingColumns, errors.UnsupportedProduct) as e:
+        raise type(e)(f"{e} Fix the header line and upload the file again.") from e
 
 
 def sample_rows(
-    header: list[str], rows: list[tuple[int, list[str]]]
+    recognised: Recognised, width: int, rows: list[tuple[int, list[str]]]
 ) -> tuple[Counter[str], tuple[int, str] | None]:
-    """The contract's reject reasons counted over `rows`, and the first rejected (line, reason)."""
-    positions = {name: header.index(name) for name in c.SOURCE_COLUMNS}
-    reasons: Counter[str] = Counter()
+    """The contract's verdicts counted over the logical rows of `rows` (reject reasons,
+    no_measurement and valid), and the first rejected (line, reason)."""
+    verdicts: Counter[str] = Counter()
     first: tuple[int, str] | None = None
+    single_date = recognised.format.single_date
     for line, row in rows:
-        if len(row) != len(header):
-            reason: str | None = c.MALFORMED_ROW
+        if len(row) != width:
+            found: list[str | None] = [c.MALFORMED_ROW]
         else:
-            reason = reject_reason({name: row[i] for name, i in positions.items()})
-        if reason:
-            reasons[reason] += 1
-            first = first or (line, reason)
-    return reasons, first
+            found = [reject_reason(r, single_date) for r in logical_rows(recognised, row)]
+        for verdict in found:
+            verdicts[verdict or VALID] += 1
+            if verdict in c.REJECT_REASONS:
+                first = first or (line, verdict)
+    return verdicts, first
+
+
+def check_city(
+    recognised: Recognised, rows: list[tuple[int, list[str]]], source: SourceKey, ref: ObjectRef
+) -> None:
+    """A `city` column must name the folder's city (CityMismatch, naming both)."""
+    position = recognised.positions.get(c.CITY)
+    if position is None:
+        return
+    folder = city_key(source.city)
+    for line, row in rows:
+        if position < len(row) and row[position].strip() and city_key(row[position]) != folder:
+            raise errors.CityMismatch(
+                f"{ref.source_path}: its city column says {row[position].strip()!r} (line "
+                f"{line}) but the file is in the folder of {source.city!r}. Upload it to "
+                f"travel_times/<{row[position].strip()}'s slug>/ or fix the city column, "
+                "then upload it again."
+            )
 
 
 def check_sample(
-    header: list[str], records: list[tuple[int, list[str]]], text: Text, ref: ObjectRef
+    recognised: Recognised,
+    width: int,
+    records: list[tuple[int, list[str]]],
+    text: Text,
+    ref: ObjectRef,
 ) -> dict[str, Any]:
     rows = records[1 : 1 + SAMPLE_ROWS]
     if not rows and text.complete:
@@ -270,16 +347,18 @@ def check_sample(
             f"{ref.source_path} has a header but no data rows. Upload the complete export "
             "(one row per origin/destination zone pair and date range)."
         )
-    reasons, first = sample_rows(header, rows)
+    verdicts, first = sample_rows(recognised, width, rows)
+    reasons = Counter({r: n for r, n in verdicts.items() if r in c.REJECT_REASONS})
     rejected = sum(reasons.values())
-    # Only a sample where every row fails is proof the whole file is wrong; rows that fail here
-    # and there are the Glue job's to set aside, with their reasons, in the rejects area.
-    if rows and rejected == len(rows):
+    # Only a sample where no row is valid is proof the whole file is wrong; rows that fail here
+    # and there are the Glue job's to set aside, with their reasons, in the rejects area. Rows
+    # without a measurement are no one's fault: they count neither way.
+    if rejected and not verdicts[VALID]:
         counts = ", ".join(f"{reason}: {n}" for reason, n in reasons.most_common())
         line, reason = first or (0, "")
         hints = "; ".join(REASON_HINTS[r] for r in reasons)
         raise errors.RowsRejected(
-            f"{ref.source_path}: all {len(rows)} rows sampled from the start of the file break "
+            f"{ref.source_path}: all {rejected} rows sampled from the start of the file break "
             f"the data contract ({counts}); the first is line {line} ({reason}). To fix: {hints}. "
             "Correct the file and upload it again to the same key."
         )
@@ -287,19 +366,31 @@ def check_sample(
         "rows_sampled": len(rows),
         "rows_rejected_in_sample": rejected,
         "reject_reasons_in_sample": dict(reasons),
+        "no_measurement_in_sample": verdicts.get(c.NO_MEASUREMENT, 0),
         "sample_is_whole_file": text.complete and len(records) - 1 <= SAMPLE_ROWS,
     }
+
+
+def used_positions(recognised: Recognised) -> set[int]:
+    """The header positions the format's declaration reads."""
+    used = set(recognised.positions.values())
+    for positions in recognised.period_positions:
+        used |= set(positions.values())
+    return used
 
 
 def validate_object(ref: ObjectRef, client: Any) -> dict[str, Any]:
     """Validate the object `ref` points at, read through the S3 `client`; the result is what the
     workflow passes on."""
-    source = check_key(ref)
-    head = read_head(ref, client)
+    check_key(ref)
+    ref, head = read_head(ref, client)
+    source = check_key(ref)  # (a backfill's key as listed, when that is the one that exists)
     text = decode_head(head, ref, source.gzipped)
-    records = read_records(text)
-    header = check_header(records, ref)
-    sample = check_sample(header, records, text, ref)
+    records = read_records(text, ref)
+    recognised = check_header(records, ref)
+    header = clean_header(records[0][1])
+    check_city(recognised, records[1 : 1 + SAMPLE_ROWS], source, ref)
+    sample = check_sample(recognised, len(header), records, text, ref)
     return {
         "bucket": ref.bucket,
         "key": ref.key,
@@ -310,8 +401,11 @@ def validate_object(ref: ObjectRef, client: Any) -> dict[str, Any]:
         "version_id": head.version_id or ref.event_version_id,
         "etag": head.etag,
         "compression": text.compression,
+        "format": recognised.format.name,
         "columns": header,
-        "extra_columns": [name for name in header if name not in c.SOURCE_COLUMNS],
+        "extra_columns": [
+            name for i, name in enumerate(header) if i not in used_positions(recognised)
+        ],
         **sample,
     }
 

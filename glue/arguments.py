@@ -10,7 +10,7 @@ from contract.columns import DEFAULT_DATABASE, DEFAULT_REJECT_THRESHOLD, TABLE_N
 
 # Passed per run by the workflow (source_*, manifest_path) or as job default arguments.
 REQUIRED = ("source_path", "source_key", "curated_path", "manifest_path")
-OPTIONAL = ("database", "table", "reject_threshold", "run_id")
+OPTIONAL = ("database", "table", "reject_threshold", "run_id", "source_object")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class JobArguments:
     source_path: the raw object's URI (s3://bucket/key, file:///..., or a local path).
     source_key: the raw key, e.g. `travel_times/bogota/2019-q2.csv`: the file's identity.
     curated_path: URI of the curated bucket root; manifest_path: URI of the manifest to write.
-    run_id: names this run's files; a fresh random one by default."""
+    run_id: names this run's files; a fresh random one by default.
+    source_object: the event's `detail.object` as JSON (key, size, etag, version-id, sequencer):
+    which version of the key this run is about."""
 
     source_path: str
     source_key: str
@@ -30,6 +32,7 @@ class JobArguments:
     table: str = TABLE_NAME
     reject_threshold: float = DEFAULT_REJECT_THRESHOLD
     run_id: str | None = None
+    source_object: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.reject_threshold <= 1.0:

@@ -1,47 +1,23 @@
-"""`Date Range` parsed in Spark exactly as `contract.values.parse_date_range` parses it in Python,
-with built-in functions in a few projections (no Python UDF).
+"""A logical row's dates and period names, parsed in Spark exactly as
+`contract.values.row_periods` parses them in Python, with built-in functions only (no Python UDF,
+and no regex but for a spelling of a period that is not written as the exports write it).
 
-Java regexes cost a few microseconds a row, the largest single cost of the job. Nearly every
-value is written the canonical way (`6/1/2019 - 6/30/2019, Weekdays, Daily Average`): those are
-recognised by cutting the value at its separators and checking that the pieces, written back
-canonically, give the value again. Anything else (padding, other spacing, no trailing parts,
-garbage) goes through the contract's own pattern. Both paths give the same answer; the tests
-compare them with the Python parser value by value."""
+The Date Range is cut at its separators: the dates before the first comma, each date's numbers
+between its slashes (checked to be plain digits by writing them back), then up to two trailing
+parts, each looked up in the contract's spelling tables (`contract.periods`): as written first,
+then in its normal form. The tests compare this parser with the Python one value by value."""
 
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from contract.values import DATE_RANGE_PATTERN
+from contract import columns as c
+from contract import periods
+from contract.values import MAX_YEAR, MIN_YEAR
 
-# (?d): `$` then only skips a final "\n", as Python's does; Java would also skip "\r", U+2028...
-# The trailing (?s:.*) takes that "\n" too, so that a match replaces the whole value.
-_PATTERN = "(?d)(?:" + DATE_RANGE_PATTERN + ")(?s:.*)"
-# The 8 groups joined by ",", which none of them can hold (day type and time of day have none).
-_GROUPS = ",".join(f"${i}" for i in range(1, 9))
-
-
-def _numbers(date: Column) -> list[Column]:
-    """Month, day, year of `M/D/YYYY`, as ints."""
-    return [
-        F.substring_index(F.substring_index(date, "/", i), "/", -1).cast("int") for i in (1, 2, 3)
-    ]
-
-
-def _written_plainly(numbers: list[Column]) -> Column:
-    """`M/D/YYYY` written back from its numbers: no padding, no sign, no space."""
-    month, day, year = (n.cast("string") for n in numbers)
-    return F.concat(month, F.lit("/"), day, F.lit("/"), year)
-
-
-def _plain_part(part: Column) -> Column:
-    # What the pattern's `([^,]*[^, \t])` captures after `,[ \t]*`: no comma, no edge space/tab.
-    return (part != "") & ~part.contains(",") & (F.btrim(part, F.lit(" \t")) == part)
-
-
-# The columns `with_date_range` adds: dates null for an invalid value, parts null when absent,
-# `date_range_valid` false (never null) unless the value parses and starts on or before it ends.
+# The columns `with_periods` adds: dates null for an invalid value, names null when absent,
+# `date_range_valid` false (never null) unless everything parses.
 START_DATE, END_DATE, DAY_TYPE, TIME_OF_DAY, VALID = (
     "start_date",
     "end_date",
@@ -50,87 +26,136 @@ START_DATE, END_DATE, DAY_TYPE, TIME_OF_DAY, VALID = (
     "date_range_valid",
 )
 _PIECES = [f"_dr_{name}" for name in ("sm", "sd", "sy", "em", "ed", "ey")]  # M, D, Y of both
-_DAY_TYPE, _TIME_OF_DAY, _CANONICAL, _GROUPS_TEXT = "_dr_dt", "_dr_tod", "_dr_canon", "_dr_groups"
+_PARTS = ("_dr_p1", "_dr_p2")  # the trailing parts, trimmed (null when absent)
+_SHAPE = "_dr_shape"  # true when the value has the shape (one '-', at most two parts, ...)
+_NAMES = ("_dr_d1", "_dr_t1", "_dr_d2", "_dr_t2")  # what each part names as days / time
+SPACE_TAB = " \t"
 
 
-def with_date_range(rows: DataFrame, column: str) -> DataFrame:
-    """`rows` with the parsed parts of its `Date Range` column `column` (see the names above).
+def _map(mapping: dict[str, str]) -> Column:
+    return F.create_map(*(F.lit(x) for pair in mapping.items() for x in pair))
 
-    Three projections, each using the previous one's results by name. Built as one expression,
-    every use of a piece would be a copy of its whole tree: Catalyst then spent seconds
-    optimizing each run, and Spark re-evaluated the copies wherever it could not share them."""
-    value = F.col(f"`{column}`")
-    dates = F.substring_index(value, ", ", 1)
-    start = _numbers(F.substring_index(dates, " - ", 1))
-    end = _numbers(F.substring_index(dates, " - ", -1))
+
+def _normal_form(text: Column) -> Column:
+    """`contract.periods.normal_form` in Spark ((?d): `$` skips only a final "\\n", as in
+    Python)."""
+    without = F.regexp_replace(text, "(?d)" + periods.NORMAL_FORM_PATTERN, "")
+    return F.lower(F.btrim(F.regexp_replace(without, "[ \t]+", " "), F.lit(SPACE_TAB)))
+
+
+def canonical_day_type(text: Column) -> Column:
+    """The canonical day type a spelling names, else null (contract.periods)."""
+    return F.coalesce(
+        F.element_at(_map(periods.DAY_TYPE_AS_WRITTEN), text),
+        F.element_at(_map(periods.DAY_TYPE_NORMAL), _normal_form(text)),
+    )
+
+
+def canonical_time_of_day(text: Column) -> Column:
+    """The canonical time of day a spelling names, else null (contract.periods)."""
+    return F.coalesce(
+        F.element_at(_map(periods.TIME_OF_DAY_AS_WRITTEN), text),
+        F.element_at(_map(periods.TIME_OF_DAY_NORMAL), _normal_form(text)),
+    )
+
+
+def _digits(piece: Column, widths: tuple[int, ...]) -> Column:
+    """`piece` as an int when it is 1-2 (or 4) ASCII digits and nothing else, else null: the
+    int written back with the piece's own zero padding must give the piece again."""
+    number = piece.cast("int")
+    length = F.length(piece)
+    written = number.cast("string")
+    plain = [(length == width) & (F.lpad(written, width, "0") == piece) for width in widths]
+    return F.when(plain[0] | plain[1] if len(plain) == 2 else plain[0], number)
+
+
+def _date_numbers(date: Column) -> list[Column]:
+    """Month, day and year of `M/D/YYYY` (null where a piece is not plain digits)."""
+    pieces = F.split(date, "/", -1)
+    whole = F.size(pieces) == 3
+    return [
+        F.when(whole, _digits(pieces.getItem(0), (1, 2))),
+        F.when(whole, _digits(pieces.getItem(1), (1, 2))),
+        F.when(whole, _digits(pieces.getItem(2), (4,))),
+    ]
+
+
+def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
+    """`rows` (logical rows: `contract.columns` fields) with the parsed dates and canonical
+    period names of their `date_range` (or the daily export's Date when `single_date`), a Day Of
+    Week or Time Of Day column naming its part when the rows have one.
+
+    A few projections, each using the previous one's results by name: built as one expression,
+    every use of a piece would be a copy of its whole tree, which Catalyst then spends seconds
+    optimizing and Spark may evaluate more than once."""
+    value = F.col(c.DATE_RANGE)
+    if single_date:
+        start = end = F.btrim(value, F.lit(SPACE_TAB))
+        shape = F.lit(True)
+        parts: list[Column] = [F.lit(None).cast("string")] * 2
+    else:
+        cut = F.split(value, ",", -1)
+        dates = F.split(cut.getItem(0), "-", -1)
+        start = F.btrim(dates.getItem(0), F.lit(SPACE_TAB))
+        end = F.btrim(dates.getItem(1), F.lit(SPACE_TAB))
+        shape = (F.size(dates) == 2) & (F.size(cut) <= 3)
+        parts = [F.when(F.size(cut) > i, F.btrim(cut.getItem(i), F.lit(SPACE_TAB))) for i in (1, 2)]
+    numbers = _date_numbers(start) + _date_numbers(end)
     pieces = rows.select(
         "*",
-        *(n.alias(name) for n, name in zip(start + end, _PIECES, strict=True)),
-        F.substring_index(F.substring_index(value, ", ", 2), ", ", -1).alias(_DAY_TYPE),
-        F.substring_index(value, ", ", -1).alias(_TIME_OF_DAY),
+        *(n.alias(name) for n, name in zip(numbers, _PIECES, strict=True)),
+        *(p.alias(name) for p, name in zip(parts, _PARTS, strict=True)),
+        F.coalesce(shape, F.lit(False)).alias(_SHAPE),
     )
 
-    # Canonical path: the value is exactly its pieces written back.
-    sm, sd, sy, em, ed, ey = (F.col(name) for name in _PIECES)
-    day_type, time_of_day = F.col(_DAY_TYPE), F.col(_TIME_OF_DAY)
-    rewritten = F.concat(
-        _written_plainly([sm, sd, sy]),
-        F.lit(" - "),
-        _written_plainly([em, ed, ey]),
-        F.lit(", "),
-        day_type,
-        F.lit(", "),
-        time_of_day,
-    )
-    canonical = F.coalesce(
-        (rewritten == value)
-        & _plain_part(day_type)
-        & _plain_part(time_of_day)
-        & (sm < 100)
-        & (sd < 100)
-        & (em < 100)
-        & (ed < 100)
-        & sy.between(1000, 9999)
-        & ey.between(1000, 9999),
-        F.lit(False),
-    )
-    # Any other value: the contract's pattern. A match becomes its 8 groups joined by ",", a
-    # value that does not match comes back unchanged (and always differs from the groups).
-    checked = pieces.select(
+    p1, p2 = (F.col(name) for name in _PARTS)
+    named = pieces.select(
         "*",
-        canonical.alias(_CANONICAL),
-        F.when(~canonical, F.regexp_replace(value, _PATTERN, _GROUPS)).alias(_GROUPS_TEXT),
+        canonical_day_type(p1).alias(_NAMES[0]),
+        canonical_time_of_day(p1).alias(_NAMES[1]),
+        canonical_day_type(p2).alias(_NAMES[2]),
+        canonical_time_of_day(p2).alias(_NAMES[3]),
     )
 
-    is_canonical = F.col(_CANONICAL)
-    groups_text = F.col(_GROUPS_TEXT)
-    groups = F.split(groups_text, ",")
-    matched = F.coalesce(groups_text != value, F.lit(False))
+    # Each part names the days or the time of day, the first of each kind wins, a part naming
+    # neither (or a kind named twice) makes the value invalid: contract.values.parse_date_range.
+    d1, t1, d2, t2 = (F.col(name) for name in _NAMES)
+    time1 = F.when(d1.isNull(), t1)
+    day2 = F.when(d1.isNull(), d2)
+    time2 = F.when(d2.isNull() & time1.isNull(), t2)
+    parts_ok = (p1.isNull() | (p1 != "") & (d1.isNotNull() | t1.isNotNull())) & (
+        p2.isNull() | (p2 != "") & (day2.isNotNull() | time2.isNotNull())
+    )
+    day_type = F.coalesce(d1, day2)
+    time_of_day = F.coalesce(time1, time2)
+    names_ok = F.lit(True)
+    if c.DAY_OF_WEEK in rows.columns:
+        day_type = canonical_day_type(F.col(c.DAY_OF_WEEK))
+        names_ok = names_ok & day_type.isNotNull()
+    if c.PERIOD in rows.columns:
+        time_of_day = canonical_time_of_day(F.col(c.PERIOD))
+        names_ok = names_ok & time_of_day.isNotNull()
 
-    def number(i: int) -> Column:
-        return F.when(is_canonical, F.col(_PIECES[i])).otherwise(groups.getItem(i).cast("int"))
-
-    def part(fast: Column, i: int) -> Column:
-        slow = groups.getItem(i)
-        return F.when(is_canonical, fast).when(matched & (slow != ""), slow)
+    sm, sd, sy, em, ed, ey = (F.col(name) for name in _PIECES)
 
     def date(year: Column, month: Column, day: Column) -> Column:
-        # Null for a day that does not exist: make_date does that (non-ANSI, as the job runs),
-        # except for year 0, which Java has and Python does not.
-        return F.when(year >= 1, F.make_date(year, month, day))
+        # Null for a day that does not exist (make_date, non-ANSI as the job runs) or a year
+        # outside the contract's.
+        return F.when(year.between(MIN_YEAR, MAX_YEAR), F.make_date(year, month, day))
 
-    start_date = date(number(2), number(0), number(1))
-    end_date = date(number(5), number(3), number(4))
-    parsed = checked.select(
+    parsed = named.select(
         "*",
-        start_date.alias(START_DATE),
-        end_date.alias(END_DATE),
-        part(day_type, 6).alias(DAY_TYPE),
-        part(time_of_day, 7).alias(TIME_OF_DAY),
+        date(sy, sm, sd).alias(START_DATE),
+        date(ey, em, ed).alias(END_DATE),
+        day_type.alias(DAY_TYPE),
+        time_of_day.alias(TIME_OF_DAY),
+        F.coalesce(parts_ok & names_ok, F.lit(False)).alias("_dr_named"),
     )
-    valid = (is_canonical | matched) & F.coalesce(
-        F.col(START_DATE) <= F.col(END_DATE), F.lit(False)
+    valid = (
+        F.col(_SHAPE)
+        & F.col("_dr_named")
+        & F.coalesce(F.col(START_DATE) <= F.col(END_DATE), F.lit(False))
     )
     return parsed.select("*", valid.alias(VALID)).drop(
-        *_PIECES, _DAY_TYPE, _TIME_OF_DAY, _CANONICAL, _GROUPS_TEXT
+        *_PIECES, *_PARTS, _SHAPE, *_NAMES, "_dr_named"
     )

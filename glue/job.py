@@ -1,7 +1,8 @@
-"""One run of the ingest job: read one export, check and cast its rows, stage the Parquet and the
-rejects, publish them for the source key, and write the manifest.
+"""One run of the ingest job: read one export through its format's declaration, drop exact
+duplicates, check and cast its rows, stage the Parquet and the rejects, publish them for the
+source key, and write the manifest.
 
-The CSV is parsed once for a clean file: the counts by reason are observed while the table rows
+The CSV is parsed once for a clean file: the counts by verdict are observed while the table rows
 are written (`DataFrame.observe`); only a file with rejects is read a second time, to write them."""
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from contract import columns as c
-from contract.errors import TooManyRejects
-from contract.layout import parse_source_key
-from glue import transform
+from contract.errors import CityMismatch, NoDataRows, TooManyRejects
+from contract.formats import Recognised
+from contract.layout import city_key, parse_source_key
+from contract.manifest import RowCounts
+from glue import rows
 from glue.arguments import JobArguments
 from glue.logs import log_event
 from glue.manifest import build_manifest, write_manifest
 from glue.partition import PARTITION_NAMES, Partition
 from glue.publish import StagedFile, publish, staging_path
-from glue.read import export_schema, read_export, read_header
+from glue.read import export_schema, read_export, read_header, recognised_format
 from glue.storage import Storage, join, storage_for
 
 __all__ = ["JobArguments", "classified_rows", "run"]
@@ -39,11 +41,35 @@ SQL_SETTINGS = {
 }
 
 
+class Counting:
+    """The observations of one run: data rows read (before duplicates are dropped), distinct
+    rows, and the verdicts of the logical rows (and their city names, when the format has any)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.read = Observation(f"read_{run_id}")
+        self.distinct = Observation(f"distinct_{run_id}")
+        self.verdicts = Observation(f"verdicts_{run_id}")
+
+    def counts(self) -> RowCounts:
+        read, distinct, verdicts = self.read.get, self.distinct.get, self.verdicts.get
+        return RowCounts(
+            read=read["rows"],
+            duplicate_rows=read["rows"] - distinct["rows"],
+            no_measurement=verdicts[c.NO_MEASUREMENT],
+            written=verdicts["valid"],
+            rejected_by_reason={reason: verdicts[reason] for reason in c.REJECT_REASONS},
+        )
+
+    def cities(self) -> tuple[str | None, str | None]:
+        verdicts = self.verdicts.get
+        return verdicts.get("city_min"), verdicts.get("city_max")
+
+
 def run(spark: SparkSession, args: JobArguments) -> dict:
     """Ingest `args.source_path` as the new version of `args.source_key` and return the manifest
-    (also written at `args.manifest_path`). Raises ContractViolation (MissingColumns,
-    InvalidSourceKey, TooManyRejects, ...) with a message for the uploader; the table is then
-    left as it was."""
+    (also written at `args.manifest_path`). Raises a `contract.errors.FileRejected` (MissingColumns,
+    UnsupportedProduct, CityMismatch, TooManyRejects, ...) with a message for the uploader; the
+    table is then left as it was."""
     started_at = dt.datetime.now(dt.UTC)
     run_id = args.run_id or uuid.uuid4().hex
     curated = _normalized(args.curated_path)
@@ -52,30 +78,31 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
     log_event("started", **context, source_path=args.source_path, curated_path=curated)
 
     header = read_header(storage_for(args.source_path), args.source_path, args.source_key)
-    schema = export_schema(header, args.source_key)
-    log_event("header resolved", **context, columns=header)
+    recognised = recognised_format(header, args.source_key)
+    log_event("format recognised", **context, format=recognised.format.name, columns=header)
 
-    counts = Observation(f"counts_{run_id}")
-    classified = classified_rows(spark, args.source_path, schema, counts)
-    table = transform.table_rows(classified, args.source_key, source.city, started_at)
+    counting = Counting(run_id)
+    classified = classified_rows(spark, args.source_path, header, recognised, counting)
+    table = rows.table_rows(
+        classified, args.source_key, source.city, started_at, recognised.format.name
+    )
 
     storage = storage_for(curated)
     staging = staging_path(curated, run_id)
     try:
         (
-            transform.sorted_for_parquet(table)
+            rows.sorted_for_parquet(table)
             .write.mode("overwrite")
             .partitionBy(*PARTITION_NAMES)
             .option("compression", "snappy")
             .parquet(join(staging, "table"))
         )
-        observed = counts.get
-        rows_read = observed["read"]
-        by_reason = {reason: observed[reason] for reason in c.REJECT_REASONS}
-        log_event("counted", **context, read=rows_read, rejected_by_reason=by_reason)
-        _check_rejects(args, rows_read, by_reason, classified)
-        if any(by_reason.values()):
-            _write_rejects(classified, join(staging, "rejects"))
+        counts = counting.counts()
+        log_event("counted", **context, **counts.as_json())
+        _check_city(args, source.city, counting)
+        _check_rejects(args, counts, classified)
+        if counts.rejected:
+            _write_rejects(classified, recognised, join(staging, "rejects"))
         staged_files, partition_rows = _staged_table(spark, storage, join(staging, "table"))
         staged_rejects = [u for u in storage.list(join(staging, "rejects/")) if u.endswith(".csv")]
         log_event("staged", **context, files=len(staged_files), partitions=len(partition_rows))
@@ -92,28 +119,36 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
         run_id,
         started_at,
         dt.datetime.now(dt.UTC),
-        by_reason,
-        rows_read,
+        counts,
+        recognised.format.name,
         partition_rows,
         files_by_partition,
         publication,
     )
-    write_manifest(storage_for(args.manifest_path), args.manifest_path, manifest)
+    manifest_path = _normalized(args.manifest_path)
+    summary = write_manifest(
+        storage_for(manifest_path), manifest_path, curated, manifest, args.database, args.table
+    )
     log_event(
         "manifest written",
         **context,
-        manifest_path=args.manifest_path,
-        rows=manifest["rows"],
-        partitions_written=len(manifest["partitions_written"]),
-        partitions_emptied=len(manifest["partitions_emptied"]),
+        manifest_path=manifest_path,
+        rows=summary["rows"],
+        partitions_written=summary["partitions_written"],
+        partitions_emptied=summary["partitions_emptied"],
+        register_statements=len(summary["register_statements"]),
     )
-    return manifest
+    return {**manifest, "summary": summary}
 
 
 def classified_rows(
-    spark: SparkSession, source_path: str, schema: StructType, counts: Observation
+    spark: SparkSession,
+    source_path: str,
+    header: list[str],
+    recognised: Recognised,
+    counting: Counting,
 ) -> DataFrame:
-    """The export's rows checked and cast (`transform.classify`), counted by reason into `counts`
+    """The export's logical rows checked and cast (`rows.classify`), counted into `counting`
     when first read, with the job's SQL settings applied to the session.
 
     Every reader of these rows goes through `observe`, and not only for the counts: it also stops
@@ -122,10 +157,16 @@ def classified_rows(
     (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s)."""
     for key, value in SQL_SETTINGS.items():
         spark.conf.set(key, value)
-    classified = transform.classify(
-        transform.distributed_by_start_date(read_export(spark, source_path, schema))
+    raw = read_export(spark, source_path, export_schema(header))
+    read = rows.numbered(raw).observe(counting.read, F.count(F.lit(1)).alias("rows"))
+    distinct = rows.distributed_by_start_date(read, recognised).observe(
+        counting.distinct, F.count(F.lit(1)).alias("rows")
     )
-    return classified.observe(counts, *transform.reason_counts(classified))
+    logical = rows.logical_rows(distinct, recognised)
+    classified = rows.classify(logical, recognised.format.single_date)
+    return classified.observe(
+        counting.verdicts, *rows.verdict_counts(classified), *rows.city_range(classified)
+    )
 
 
 def _normalized(uri: str) -> str:
@@ -135,28 +176,42 @@ def _normalized(uri: str) -> str:
     return str(Path(uri.removeprefix("file://")).resolve())
 
 
-def _check_rejects(args: JobArguments, read: int, by_reason: dict[str, int], classified) -> None:
-    rejected = sum(by_reason.values())
-    if read == 0:
-        raise TooManyRejects(
+def _check_city(args: JobArguments, folder: str, counting: Counting) -> None:
+    """A `city` column names the folder's city in every row (CityMismatch, naming both)."""
+    lowest, highest = counting.cities()
+    for name in {n for n in (lowest, highest) if n is not None}:
+        if city_key(name) != city_key(folder):
+            raise CityMismatch(
+                f"{args.source_key}: its city column says {name!r} but the file is in the folder "
+                f"of {folder!r}. Upload it to the folder of its city, or fix the city column, then "
+                "upload it again."
+            )
+
+
+def _check_rejects(args: JobArguments, counts: RowCounts, classified: DataFrame) -> None:
+    """Fail the run when more than the threshold's share of the measured rows (written or
+    rejected; duplicates and rows without a measurement count neither way), or all of them,
+    break the contract."""
+    if counts.read == 0:
+        raise NoDataRows(
             f"{args.source_key} has a header but no data rows: nothing to ingest. Upload the "
             "export with its rows to the same key."
         )
-    if rejected < read and rejected / read <= args.reject_threshold:
+    rejected, measured = counts.rejected, counts.rejected + counts.written
+    if rejected == 0 or (rejected < measured and rejected / measured <= args.reject_threshold):
         return
-    reasons = ", ".join(f"{reason} {n:,}" for reason, n in by_reason.items() if n)
+    reasons = ", ".join(f"{r} {n:,}" for r, n in counts.rejected_by_reason.items() if n)
     first = (
-        classified.where(F.col(transform.REJECT_REASON).isNotNull())
-        .select(transform.SOURCE_ROW, transform.REJECT_REASON)
+        classified.where(F.col(rows.REJECT_REASON).isin(*c.REJECT_REASONS))
+        .select(rows.SOURCE_ROW, rows.REJECT_REASON)
+        .orderBy(rows.SOURCE_ROW)
         .limit(5)
         .collect()
     )
-    examples = ", ".join(
-        f"row {r[transform.SOURCE_ROW]} ({r[transform.REJECT_REASON]})" for r in first
-    )
-    share = "all" if rejected == read else f"{rejected / read:.2%} of the"
+    examples = ", ".join(f"row {r[rows.SOURCE_ROW]} ({r[rows.REJECT_REASON]})" for r in first)
+    share = "all" if rejected == measured else f"{rejected / measured:.2%} of the"
     raise TooManyRejects(
-        f"{args.source_key}: {rejected:,} of {read:,} rows ({share} rows) break the data "
+        f"{args.source_key}: {rejected:,} of {measured:,} rows ({share} rows) break the data "
         f"contract, more than the {args.reject_threshold:.2%} allowed: {reasons}. First rows "
         f"set aside (counting data rows from 1 under the header): {examples}. Nothing was "
         "written to the table. Fix or remove those rows and upload the file again to the same "
@@ -164,9 +219,9 @@ def _check_rejects(args: JobArguments, read: int, by_reason: dict[str, int], cla
     )
 
 
-def _write_rejects(classified, path: str) -> None:
+def _write_rejects(classified: DataFrame, recognised: Recognised, path: str) -> None:
     (
-        transform.rejected_rows(classified)
+        rows.rejected_rows(classified, recognised.format.fields())
         .write.mode("overwrite")
         .option("header", True)
         .option("quote", '"')
@@ -185,12 +240,12 @@ def _staged_table(
         for uri in storage.list(root)
         if uri.endswith(".parquet")
     ]
-    rows = {
+    partition_rows = {
         Partition(r.city, r.year, r.month, r.day): r["count"]
-        for r in spark.read.schema(transform.TABLE_SCHEMA)
+        for r in spark.read.schema(rows.TABLE_SCHEMA)
         .parquet(path)
         .groupBy(*PARTITION_NAMES)
         .count()
         .collect()
     }
-    return files, rows
+    return files, partition_rows

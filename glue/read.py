@@ -1,5 +1,6 @@
-"""Read one export: its header on the driver (only the head of the object), then its rows with
-Spark using an explicit all-string schema in the file's own column order (never inferSchema)."""
+"""Read one export: its header on the driver (only the head of the object), recognised as one of
+the contract's formats, then its rows with Spark using an explicit all-string schema of
+positional columns in the file's own order (never inferSchema)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import zlib
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
-from contract import columns as c
-from contract.errors import ContractViolation
-from contract.values import resolve_header
+from contract import errors
+from contract.formats import Recognised, recognise
+from contract.limits import MAX_COLUMNS, MAX_FIELD_CHARS
+from glue.rows import CORRUPT_RECORD, source_column
 from glue.storage import Storage
 
-# Spark fills this column with the raw text of a row whose field count differs from the header.
-CORRUPT_RECORD = "_corrupt_record"
+csv.field_size_limit(MAX_FIELD_CHARS)  # the contract's bound on one field, as the validator's
 
 
 def read_header(storage: Storage, source_path: str, source_key: str) -> list[str]:
@@ -29,33 +30,42 @@ def read_header(storage: Storage, source_path: str, source_key: str) -> list[str
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
             header = next(csv.reader(text), None)
     except UnicodeDecodeError as e:
-        raise ContractViolation(
+        raise errors.NotUtf8(
             f"{source_key} is not UTF-8 text ({e.reason} at byte {e.start} of its first line). "
             "Export or save the file as UTF-8 and upload it again."
         ) from e
+    except csv.Error as e:
+        raise errors.FieldTooLarge(
+            f"{source_key}: its header line has a field over {MAX_FIELD_CHARS:,} characters "
+            f"({e}). Fix the file and upload it again."
+        ) from e
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-        raise ContractViolation(
+        raise errors.NotGzip(
             f"{source_key} ends in .gz but is not valid gzip ({e}). Compress it with gzip, or "
             "upload it uncompressed with a .csv name."
         ) from e
     if not header or not any(field.strip() for field in header):
-        raise ContractViolation(
-            f"{source_key} is empty: its first line must be the header naming the columns "
-            f"{', '.join(c.SOURCE_COLUMNS)}."
+        raise errors.EmptyFile(
+            f"{source_key} is empty: its first line must be the header naming the export's columns."
         )
     return header
 
 
-def export_schema(header: list[str], source_key: str) -> StructType:
-    """All-string schema in file order: the contract's columns under their own names (so rejects
-    keep them), other columns as `_extra_<position>`, plus the corrupt-record column. Raises
-    MissingColumns, naming what is missing, before any Spark work."""
-    positions = resolve_header(header, source=source_key)
-    names = {position: name for name, position in positions.items()}
-    fields = [
-        StructField(names.get(position, f"_extra_{position}"), StringType())
-        for position in range(len(header))
-    ]
+def recognised_format(header: list[str], source_key: str) -> Recognised:
+    """The contract's format of this header (TooManyColumns, UnsupportedProduct or
+    MissingColumns before any Spark work)."""
+    if len(header) > MAX_COLUMNS:
+        raise errors.TooManyColumns(
+            f"{source_key}: its header has {len(header):,} columns, more than the "
+            f"{MAX_COLUMNS:,} one run parses safely. Fix the file and upload it again."
+        )
+    return recognise(header, source=source_key)
+
+
+def export_schema(header: list[str]) -> StructType:
+    """All-string schema of positional columns (`_c0`, `_c1`, ...) plus the corrupt-record
+    column: which position holds what is the format declaration's business."""
+    fields = [StructField(source_column(position), StringType()) for position in range(len(header))]
     return StructType([*fields, StructField(CORRUPT_RECORD, StringType())])
 
 
@@ -78,5 +88,9 @@ def read_export(spark: SparkSession, source_path: str, schema: StructType) -> Da
         .option("escape", '"')
         .option("ignoreLeadingWhiteSpace", False)
         .option("ignoreTrailingWhiteSpace", False)
+        # The contract's bounds: past them the parser fails the read (rejected as the file's
+        # fault by the job) instead of exhausting the executor's memory.
+        .option("maxColumns", MAX_COLUMNS + 1)
+        .option("maxCharsPerColumn", MAX_FIELD_CHARS)
         .csv(source_path)
     )

@@ -126,14 +126,22 @@ class Lake:
         return self.store.events(self.execution(identifier).arn, after_id=after_id)
 
     def manifest(self, record: ExecutionRecord) -> dict[str, Any]:
-        """What the Glue job reported for the execution: the manifest it wrote, as the workflow
-        read it into its output ({} when the execution did not get that far)."""
+        """What the Glue job reported for the execution: the manifest it wrote in the curated
+        bucket, found through the summary the workflow carried ({} when the execution did not
+        get that far)."""
         try:
             output = json.loads(record.output or "{}")
         except ValueError:
             return {}
-        manifest = (output.get("job") or {}).get("manifest") if isinstance(output, dict) else None
-        return manifest if isinstance(manifest, dict) else {}
+        job = (output.get("job") or {}) if isinstance(output, dict) else {}
+        summary = job.get("summary")
+        if not isinstance(summary, dict):  # an execution recorded before summaries
+            return job.get("manifest") if isinstance(job.get("manifest"), dict) else {}
+        try:
+            path = self.home.object_path(self.home.settings.curated_bucket, summary["manifest"])
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (KeyError, OSError, ValueError):
+            return summary  # the counts, when the manifest itself is gone
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alerts sent (the outbox), newest first."""

@@ -15,7 +15,8 @@ from typing import Any
 
 import settings as project_settings
 from contract import layout
-from contract.table import create_table_sql
+from contract.columns import DATA_COLUMNS
+from contract.table import add_columns_sql, create_table_sql
 from lake.asl import StateMachineDefinition, load_definition
 from lake.aws import ATHENA_START_QUERY_SYNC, GLUE_START_JOB_RUN_SYNC, LAMBDA_INVOKE, S3_GET_OBJECT
 from lake.aws.athena import AthenaStartQueryExecution
@@ -207,9 +208,16 @@ class Engine:
             return self._spark
 
     def _create_table(self, session: Any) -> None:
+        """The contract's table, created by its Athena DDL; a table made by an older version
+        gains the contract's newer columns in place (old files read them as null; nothing is
+        rewritten), as the stack's table definition does on deploy."""
         s = self.home.settings
         run_sql(session, f"CREATE DATABASE IF NOT EXISTS `{s.database}`")
         run_sql(session, create_table_sql(s.database, s.table, table_location(self.home)))
+        present = {col.name for col in session.catalog.listColumns(f"`{s.database}`.`{s.table}`")}
+        missing = [col for col in DATA_COLUMNS if col.name not in present]
+        if missing:
+            run_sql(session, add_columns_sql(s.database, s.table, missing))
 
     # --- the requests ----------------------------------------------------------------------
     def object_landed(self, bucket: str, key: str) -> Landing:

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from contract.manifest import RowCounts
 from functions import story
 from lake.runtime import ExecutionRecord
 from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED, Timeline
@@ -24,14 +25,19 @@ OUTCOME_STYLE = {
 
 
 def counts(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Rows read/written/rejected, rejects by reason and partitions, from the job's manifest."""
-    rows = manifest.get("rows") or {}
+    """Rows read, duplicated, without measurement, written and rejected (by reason), and the
+    partitions, from the job's manifest."""
+    rows = RowCounts.from_json(manifest.get("rows"))
+    partitions = manifest.get("partitions_written")
     return {
-        "rows_read": rows.get("read"),
-        "rows_written": rows.get("written"),
-        "rows_rejected": rows.get("rejected"),
-        "rejected_by_reason": rows.get("rejected_by_reason") or {},
-        "partitions": manifest.get("partitions_written") or [],
+        "format": manifest.get("source_format"),
+        "rows_read": rows.read,
+        "duplicate_rows": rows.duplicate_rows,
+        "no_measurement": rows.no_measurement,
+        "rows_written": rows.written,
+        "rows_rejected": rows.rejected,
+        "rejected_by_reason": dict(rows.rejected_by_reason),
+        "partitions": partitions if isinstance(partitions, list) else [],
     }
 
 
@@ -72,6 +78,10 @@ def success_summary(manifest: dict[str, Any], timeline: Timeline) -> RenderableT
         return f"{n:,}" if isinstance(n, int) else ("" if n is None else str(n))
 
     table.add_row("read from the file", fmt(c["rows_read"]))
+    if c["duplicate_rows"]:
+        table.add_row("exact duplicates (written once)", fmt(c["duplicate_rows"]))
+    if c["no_measurement"]:
+        table.add_row("without a measurement (empty mean)", fmt(c["no_measurement"]))
     table.add_row("written to the table", fmt(c["rows_written"]))
     table.add_row("set aside (rejects)", fmt(c["rows_rejected"]))
     for reason, n in sorted(c["rejected_by_reason"].items()):

@@ -42,10 +42,11 @@ SOURCE = {
     "source_path": "s3://movement-lake-raw/travel_times/london/london-2020-1.csv",
     "size": 1234,
 }
-MANIFEST = {
-    "rows_written": 10,
-    "register_partitions_sql": "ALTER TABLE travel_times ADD IF NOT EXISTS ...",
+SUMMARY = {
+    "rows": {"written": 10},
+    "register_statements": ["manifests/exec-1/register-0001.sql"],
 }
+STATEMENT = "ALTER TABLE travel_times ADD IF NOT EXISTS PARTITION (city='london', ...)"
 JOB_RUN = {
     "Id": "jr_1",
     "JobRunState": "SUCCEEDED",
@@ -64,7 +65,10 @@ def _fakes(glue=None):
     return {
         LAMBDA: Script({"ExecutedVersion": "$LATEST", "Payload": SOURCE, "StatusCode": 200}),
         GLUE: glue or Script(JOB_RUN),
-        S3_GET: Script({"Body": json.dumps(MANIFEST), "ContentType": "application/json"}),
+        S3_GET: Script(
+            {"Body": json.dumps(SUMMARY), "ContentType": "application/json"},
+            {"Body": STATEMENT, "ContentType": "text/plain"},
+        ),
         ATHENA: Script(QUERY),
     }
 
@@ -97,8 +101,8 @@ def test_a_run_with_fake_integrations_produces_the_expected_output(machine):
         **EVENT,
         "validated": SOURCE,
         "transform": {"job_run_id": "jr_1", "state": "SUCCEEDED", "execution_time_s": 42},
-        "job": {"manifest": MANIFEST},
-        "registration": {"query_execution_id": "q-1", "state": "SUCCEEDED"},
+        "job": {"summary": SUMMARY},
+        "registration": {"statements": 1},
     }
     # what each integration was asked, after Parameters, context paths and intrinsics
     assert fakes[LAMBDA].requests[0].parameters == {
@@ -110,15 +114,17 @@ def test_a_run_with_fake_integrations_produces_the_expected_output(machine):
         "Arguments": {
             "--source_path": SOURCE["source_path"],
             "--source_key": SOURCE["key"],
-            "--manifest_path": "s3://movement-lake-curated/manifests/exec-1.json",
+            # the event's object (version and sequencer included, when S3 sends them)
+            "--source_object": json.dumps(EVENT["detail"]["object"], separators=(",", ":")),
+            "--manifest_path": "s3://movement-lake-curated/manifests/exec-1/manifest.json",
         },
     }
-    assert fakes[S3_GET].requests[0].parameters == {
-        "Bucket": "movement-lake-curated",
-        "Key": "manifests/exec-1.json",
-    }
+    assert [r.parameters for r in fakes[S3_GET].requests] == [
+        {"Bucket": "movement-lake-curated", "Key": "manifests/exec-1/summary.json"},
+        {"Bucket": "movement-lake-curated", "Key": "manifests/exec-1/register-0001.sql"},
+    ]
     assert fakes[ATHENA].requests[0].parameters == {
-        "QueryString": MANIFEST["register_partitions_sql"],
+        "QueryString": STATEMENT,
         "WorkGroup": "movement-lake",
         "QueryExecutionContext": {"Database": "movement_lake"},
     }
@@ -127,8 +133,10 @@ def test_a_run_with_fake_integrations_produces_the_expected_output(machine):
         "Validate",
         "Transform",
         "ReadManifest",
-        "RegisterPartitions",
+        "ReadStatement",  # one Map iteration per registration statement
+        "RunStatement",
     ]
+    assert [d["name"] for d in details(result, "MapStateEntered")] == ["RegisterPartitions"]
 
 
 def test_a_failed_glue_run_fails_the_execution_at_transform_and_a_redrive_resumes_there(machine):
@@ -170,4 +178,6 @@ def test_glue_throttling_is_retried_with_full_jitter_under_the_definitions_cap(m
     result = _start(executor)
     assert result.status == "SUCCEEDED" and glue.calls == 3
     assert len(sleep.waits) == 2
-    assert 0 <= sleep.waits[0] <= 30 and 0 <= sleep.waits[1] <= 60
+    retrier = machine.states["Transform"]["Retry"][0]
+    first_cap = retrier["IntervalSeconds"]
+    assert 0 <= sleep.waits[0] <= first_cap and 0 <= sleep.waits[1] <= 2 * first_cap

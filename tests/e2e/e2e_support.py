@@ -7,7 +7,6 @@ import csv
 import json
 from pathlib import Path
 
-from contract import columns as c
 from contract.values import parse_date_range
 from lake.ui import cli
 from lake.ui.generate import generate
@@ -44,5 +43,5 @@ def export(path: Path, rows: int = 200, seed: int = 1, **options) -> Path:
 def expected_partitions(path: Path, city: str) -> set[str]:
     """`city=../year=../month=../day=..` of every start date in a generated export."""
     with path.open(encoding="utf-8") as f:
-        starts = {parse_date_range(row[c.DATE_RANGE]).start_date for row in csv.DictReader(f)}
+        starts = {parse_date_range(row["Date Range"]).start_date for row in csv.DictReader(f)}
     return {f"city={city}/year={d.year}/month={d.month}/day={d.day}" for d in starts}

@@ -9,7 +9,7 @@ import pytest
 from e2e_support import export, lake, lake_json, query
 from smtp_support import smtp_server
 
-from contract import columns as c
+from contract.formats import TRAVEL_TIMES
 from lake.aws.sns import read_outbox
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ def test_a_rejected_file_fails_at_validate_and_the_alert_names_file_state_and_re
 ):
     # GIVEN a mail server, and an export that lacks its Date Range column
     source = tmp_path / "no-dates.csv"
-    header = [name for name in c.SOURCE_COLUMNS if name != c.DATE_RANGE]
+    header = [name for name in TRAVEL_TIMES.required_headers if name != "Date Range"]
     source.write_text(",".join(header) + "\n2922,Zone A,9,Zone B,2164,1666,2809\n")
     key = "travel_times/bogota/no-dates.csv"
     with smtp_server(monkeypatch, to="data-team@example.com") as inbox:

@@ -13,6 +13,7 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 from conftest import load_event
+from export_rows import FIXTURES
 from moto import mock_aws
 
 from contract import errors
@@ -77,8 +78,11 @@ def event_for(key: str, size: int = 0) -> dict:
 
 
 def upload(s3, key: str, body: bytes) -> dict:
-    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-    return event_for(key, len(body))
+    """Put an object and return its event, naming the version S3 gave it (as S3's does)."""
+    version = s3.put_object(Bucket=BUCKET, Key=key, Body=body)["VersionId"]
+    event = event_for(key, len(body))
+    event["detail"]["object"]["version-id"] = version
+    return event
 
 
 def csv_bytes(rows=ROWS, header=HEADER, newline="\n", bom=False) -> bytes:
@@ -342,3 +346,80 @@ def test_every_error_the_validator_raises_means_fix_the_file():
     }
     assert raised, "the validator raises named errors"
     assert raised <= errors.FILE_FAULTS, raised - errors.FILE_FAULTS
+
+
+# --- the accepted formats, and what is recognised and refused ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "city", "fmt"),
+    [
+        ("movement_quoted.csv", "bengaluru", "movement_travel_times"),
+        ("movement_unquoted_distance.csv", "boston", "movement_travel_times"),
+        ("data_world_geometry.csv", "johannesburg_and_pretoria", "data_world_snake_case"),
+        ("daily.csv", "nairobi", "movement_travel_times_daily"),
+        ("day_of_week.csv", "bengaluru", "movement_day_of_week"),
+        ("time_of_day.csv", "bengaluru", "movement_time_of_day"),
+    ],
+)
+def test_every_accepted_format_passes_validation_with_its_name(s3, name, city, fmt):
+    event = upload(s3, f"travel_times/{city}/{name}", (FIXTURES / name).read_bytes())
+    result = run(event)
+    assert result["format"] == fmt and result["city"] == city
+    assert result["rows_rejected_in_sample"] == 0
+
+
+def test_the_time_of_day_exports_empty_mean_is_counted_as_no_measurement(s3):
+    event = upload(
+        s3, "travel_times/bengaluru/tod.csv", (FIXTURES / "time_of_day.csv").read_bytes()
+    )
+    assert run(event)["no_measurement_in_sample"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("comparison.csv", 'Movement "comparison" export'),
+        ("bulk_hod.csv", "Movement bulk aggregate"),
+        ("speeds.csv", "Movement speeds data"),
+    ],
+)
+def test_a_recognised_product_fails_naming_what_it_is_and_what_is_taken(s3, name, what):
+    import time
+
+    event = upload(s3, f"travel_times/bogota/{name}", (FIXTURES / name).read_bytes())
+    started = time.perf_counter()
+    message = rejected(event, errors.UnsupportedProduct)
+    assert time.perf_counter() - started < 1.0  # at Validate, from the head: no Spark work
+    assert what in message and "which the lake does not take" in message
+    assert 'Movement "Travel Times" export (Origin Movement ID,' in message
+
+
+def test_a_city_column_naming_another_city_fails_naming_both(s3):
+    body = (FIXTURES / "data_world_geometry.csv").read_bytes()
+    event = upload(s3, "travel_times/paris/jnb.csv", body)
+    message = rejected(event, errors.CityMismatch)
+    assert "'Johannesburg and Pretoria'" in message and "'paris'" in message
+
+
+def test_a_header_of_too_many_columns_is_rejected_before_any_parsing(s3):
+    header = HEADER + "".join(f",extra {i}" for i in range(1_000))
+    event = upload(s3, "travel_times/bogota/wide.csv", csv_bytes(header=header))
+    message = rejected(event, errors.TooManyColumns)
+    assert "1,008 columns" in message and "fix it and upload it again" in message
+
+
+def test_a_gzip_with_a_huge_field_is_rejected_from_its_head(s3):
+    # 255 KiB of gzip holding a 256 MiB field: only the inflated head (a few MiB) is read
+    field = b"x" * (256 * 1024 * 1024)
+    body = gzip.compress(csv_bytes()[:-1] + b',"' + field + b'"\n', compresslevel=9)
+    event = upload(s3, "travel_times/bogota/bomb.csv.gz", body)
+    message = rejected(event, errors.FieldTooLarge)
+    assert "longer than 1,048,576 characters" in message and "upload it again" in message
+
+
+def test_a_backfill_event_carrying_the_key_as_listed_finds_the_object(s3):
+    key = "travel_times/bogota/q2 +v3.csv"
+    event = upload(s3, key, csv_bytes())
+    event["detail"]["object"]["key"] = key  # as a listing gives it, not URL-encoded
+    assert run(event)["key"] == key

@@ -15,7 +15,8 @@ import pytest
 
 import glue.job
 from contract import columns as c
-from contract.errors import MissingColumns, TooManyRejects
+from contract.errors import CityMismatch, MissingColumns, TooManyRejects
+from contract.formats import TRAVEL_TIMES
 from glue.job import JobArguments
 from lake.ui.generate import generate
 
@@ -40,7 +41,7 @@ class Lake:
             source_path=str(path),
             source_key=key,
             curated_path=str(self.curated),
-            manifest_path=str(self.root / "manifests" / f"run-{self.runs}.json"),
+            manifest_path=str(self.curated / "manifests" / f"run-{self.runs}" / "manifest.json"),
             **options,
         )
         return glue.job.run(spark, args)
@@ -105,7 +106,7 @@ def test_the_table_holds_the_contract_columns_types_and_partitions(spark, lake):
 
 
 def test_quoted_commas_quotes_newlines_and_accents_survive(spark, lake):
-    header = ",".join(c.SOURCE_COLUMNS)
+    header = TRAVEL_TIMES.example_header
     path = lake.root / "raw" / "travel_times" / "lima" / "quoted.csv"
     path.parent.mkdir(parents=True)
     path.write_text(
@@ -117,10 +118,13 @@ def test_quoted_commas_quotes_newlines_and_accents_survive(spark, lake):
     manifest = lake.run(spark, "travel_times/lima/quoted.csv", path)
     (row,) = lake.table().to_pylist()
     assert row["origin_display_name"] == 'Jirón "Unión", Lima\nCentro'
-    assert (row["day_type"], row["time_of_day"]) == ("Weekdays", "AM Peak (7AM - 10AM)")
+    assert (row["day_type"], row["time_of_day"]) == ("Weekdays", "AM Peak")  # canonical
+    assert row["date_range"].endswith("AM Peak (7AM - 10AM)")  # as written
     assert (row["mean_travel_time_s"], row["upper_bound_travel_time_s"]) == (100.5, None)
     assert manifest["rows"] == {
         "read": 1,
+        "duplicate_rows": 0,
+        "no_measurement": 0,
         "written": 1,
         "rejected": 0,
         "rejected_by_reason": dict.fromkeys(c.REJECT_REASONS, 0),
@@ -168,26 +172,36 @@ def test_half_a_percent_of_bad_rows_succeeds_and_sets_them_aside(spark, lake):
 def test_a_missing_column_fails_before_any_spark_work(spark, lake):
     path = lake.root / "raw" / KEY
     path.parent.mkdir(parents=True)
-    path.write_text(",".join(c.SOURCE_COLUMNS[:-1]) + "\n1,a,2,b,6/1/2019 - 6/1/2019,5,4\n")
+    header = ",".join(TRAVEL_TIMES.required_headers[:-1])
+    path.write_text(header + "\n1,a,2,b,6/1/2019 - 6/1/2019,5,4\n")
     with pytest.raises(MissingColumns, match="Range - Upper Bound Travel Time"):
         lake.run(spark, KEY, path)
     assert not (lake.curated / "travel_times").exists()
 
 
-def test_the_manifest_lists_partitions_and_the_sql_that_registers_them(spark, lake):
+def test_the_manifest_lists_partitions_and_the_statements_that_register_them(spark, lake):
     path, _ = lake.export(KEY, rows=300, seed=11, date_ranges=3)
     manifest = lake.run(spark, KEY, path)
+    summary = manifest.pop("summary")
     written = manifest["partitions_written"]
     assert sum(p["rows"] for p in written) == 300
     assert all(p["files"] == 1 for p in written)
-    sql = manifest["register_partitions_sql"]
-    assert sql.startswith("ALTER TABLE `uber_movement`.`travel_times` ADD IF NOT EXISTS")
+    # the full manifest in the curated bucket; the summary the workflow carries, beside it
+    folder = lake.curated / "manifests" / "run-1"
+    assert json.loads((folder / "manifest.json").read_text()) == manifest
+    assert json.loads((folder / "summary.json").read_text()) == summary
+    assert summary["manifest"] == "manifests/run-1/manifest.json"
+    assert summary["rows"] == manifest["rows"] and summary["partitions_written"] == len(written)
+    statements = [(lake.curated / key).read_text() for key in summary["register_statements"]]
+    assert statements and all(
+        s.startswith("ALTER TABLE `uber_movement`.`travel_times` ADD IF NOT EXISTS")
+        for s in statements
+    )
     for p in written:
-        assert (
+        spec = (
             f"PARTITION (city='{p['city']}', year={p['year']}, month={p['month']}, day={p['day']})"
-            in sql
         )
-    assert json.loads(Path(lake.root / "manifests" / "run-1.json").read_text()) == manifest
+        assert sum(spec in s for s in statements) == 1
 
 
 def test_the_same_file_twice_leaves_its_rows_once_and_other_keys_untouched(spark, lake):
@@ -275,5 +289,60 @@ def test_an_interrupted_run_then_a_rerun_leaves_the_latest_version_once(
     lake.run(spark, KEY, path)
     latest = lake.rows_of(KEY)
     assert len(latest) == 180
-    assert len({json.dumps(r, sort_keys=True, default=str) for r in latest}) <= 180
+    assert len({json.dumps(r, sort_keys=True, default=str) for r in latest}) == 180  # no twice
     assert lake.table().num_rows == 180
+
+
+def test_exact_duplicates_are_written_once_and_counted(spark, lake):
+    path, stats = lake.export(KEY, rows=400, seed=31, duplicates=0.1, date_ranges=2)
+    manifest = lake.run(spark, KEY, path)
+    assert stats.duplicate_rows > 0
+    assert manifest["rows"]["duplicate_rows"] == stats.duplicate_rows
+    assert manifest["rows"]["written"] == 400 - stats.duplicate_rows == lake.table().num_rows
+    assert manifest["rows"]["rejected"] == 0  # duplicates are not rejects
+
+
+def test_rows_without_a_measurement_are_counted_not_written_and_not_against_the_threshold(
+    spark, lake
+):
+    # 30 % of the rows have no mean: far above the 1 % reject threshold, and still fine
+    path, stats = lake.export(KEY, rows=300, seed=32, empty_means=0.3, date_ranges=2)
+    manifest = lake.run(spark, KEY, path)
+    assert manifest["rows"]["no_measurement"] == stats.no_measurement > 60
+    assert manifest["rows"]["written"] == 300 - stats.no_measurement == lake.table().num_rows
+    assert manifest["rows"]["rejected"] == 0
+
+
+def test_a_file_with_only_rows_without_a_measurement_succeeds_with_nothing_to_register(spark, lake):
+    path, _ = lake.export(KEY, rows=20, seed=33, empty_means=1.0)
+    manifest = lake.run(spark, KEY, path)
+    assert manifest["rows"]["written"] == 0 and manifest["rows"]["no_measurement"] == 20
+    assert manifest["summary"]["register_statements"] == []
+
+
+def test_non_finite_numbers_and_years_outside_the_contract_are_row_rejects(spark, lake):
+    rows = [
+        '1,a,2,b,"6/1/2019 - 6/30/2019, Weekdays, Daily Average",1e400,,',
+        f'1,a,2,b,"6/1/2019 - 6/30/2019, Weekdays, Daily Average",{"9" * 400},,',
+        '1,a,2,b,"6/1/1850 - 6/30/1850, Weekdays, Daily Average",100,,',
+        *['1,a,2,b,"6/1/2019 - 6/30/2019, Weekdays, Daily Average",100,,'] * 2,
+    ]
+    path = lake.root / "raw" / KEY
+    path.parent.mkdir(parents=True)
+    path.write_text(TRAVEL_TIMES.example_header + "\n" + "\n".join(rows) + "\n")
+    manifest = lake.run(spark, KEY, path, reject_threshold=0.9)
+    assert manifest["rows"]["rejected_by_reason"]["bad_travel_time"] == 2
+    assert manifest["rows"]["rejected_by_reason"]["bad_date_range"] == 1
+    assert manifest["rows"]["written"] == 1 and manifest["rows"]["duplicate_rows"] == 1
+    assert all(abs(r["mean_travel_time_s"]) < float("inf") for r in lake.table().to_pylist())
+
+
+def test_a_city_column_naming_another_city_fails_the_job_and_writes_nothing(spark, lake):
+    from export_rows import FIXTURES
+
+    path = FIXTURES / "data_world_geometry.csv"
+    with pytest.raises(CityMismatch, match=r"'johannesburg and pretoria'.*'paris'"):
+        lake.run(spark, "travel_times/paris/jnb.csv", path)
+    assert not (lake.curated / "travel_times").exists()
+    manifest = lake.run(spark, "travel_times/johannesburg_and_pretoria/jnb.csv", path)
+    assert manifest["rows"]["written"] == 3

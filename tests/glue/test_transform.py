@@ -1,9 +1,12 @@
-"""The Spark checks and casts give, row by row, what the contract's Python rules give."""
+"""The Spark checks and casts give, row by row, what the contract's Python rules give: for the
+Date Range (and the daily export's Date) with its canonical period names, for each rule of a
+logical row, and for every accepted format read through its declaration."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 
 import pytest
 from export_rows import valid_row
@@ -12,13 +15,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from contract import columns as c
+from contract import formats
 from contract.errors import InvalidDateRange
-from contract.values import parse_date_range, reject_reason, resolve_header
+from contract.values import parse_date, parse_date_range, reject_reason
 from glue import date_range as dr
-from glue import transform
+from glue import rows as transform
 from glue.job import SQL_SETTINGS
-from glue.read import CORRUPT_RECORD, export_schema, read_export
-from lake.ui.generate import generate
+from glue.read import export_schema, read_export
+from lake.ui.generate import FORMATS, generate
 
 pytestmark = pytest.mark.spark
 
@@ -39,7 +43,17 @@ DATE_RANGES = [
     "6/1/2019 - 6/30/2019, Weekdays, Daily,Average",
     "6/1/2019 - 6/30/2019, Weekdays, Daily, Average",
     "6/1/2019 - 6/30/2019, Weekdays",
+    "6/1/2019 - 6/30/2019, Daily Average",
+    "6/1/2019 - 6/30/2019, AM Peak (7AM - 10AM), weekend",
+    "6/1/2019 - 6/30/2019, Weekdays, Weekends",
+    "6/1/2019 - 6/30/2019, Weekdays, Holidays",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily Average,",
+    "6/1/2019 - 6/30/2019, every  day , am peak ( 7am )",
+    "6/1/2019 - 6/30/2019, Weekdays, Daily Average (x)\n",
     "6/1/2019 - 6/30/2019, , Daily Average",
+    "6/1/1899 - 6/30/1899, Weekdays, Daily Average",
+    "6/1/2100 - 6/30/2100",
+    "6/1/2101 - 6/30/2101",
     "6/30/2019 - 6/1/2019, Weekdays, Daily Average",
     "2/29/2020 - 3/1/2020, Weekdays, Daily Average",
     "2/29/2019 - 3/1/2019, Weekdays, Daily Average",
@@ -69,13 +83,36 @@ def job_spark(spark):
     return spark
 
 
-def test_date_ranges_parse_in_spark_as_the_contract_parses_them(job_spark):
-    schema = StructType([StructField("value", StringType())])
-    frame = job_spark.createDataFrame([(v,) for v in DATE_RANGES], schema)
+DATES = [
+    "12/01/2019",
+    "12/1/2019",
+    " 12/1/2019\t",
+    "2/29/2020",
+    "2/29/2019",
+    "13/1/2019",
+    "1/1/2200",
+    "2019-12-01",
+    "12/1/2019 - 12/2/2019",
+    "12/1/19",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "single_date", "parse"),
+    [(DATE_RANGES, False, parse_date_range), (DATES, True, parse_date)],
+    ids=["date-range", "daily-date"],
+)
+def test_date_ranges_parse_in_spark_as_the_contract_parses_them(
+    job_spark, values, single_date, parse
+):
+    schema = StructType([StructField(c.DATE_RANGE, StringType())])
+    frame = job_spark.createDataFrame([(v,) for v in values], schema)
     rows = (
-        dr.with_date_range(frame, "value")
+        dr.with_periods(frame, single_date)
         .select(
-            "value",
+            F.col(c.DATE_RANGE).alias("value"),
             F.col(dr.VALID).alias("valid"),
             dr.START_DATE,
             dr.END_DATE,
@@ -84,10 +121,10 @@ def test_date_ranges_parse_in_spark_as_the_contract_parses_them(job_spark):
         )
         .collect()
     )
-    assert len(rows) == len(DATE_RANGES)
+    assert len(rows) == len(values)
     for row in rows:
         try:
-            expected = parse_date_range(row.value or "")
+            expected = parse(row.value or "")
         except InvalidDateRange:
             assert row.valid is False, row.value
             continue
@@ -100,10 +137,13 @@ def test_date_ranges_parse_in_spark_as_the_contract_parses_them(job_spark):
         ), row.value
 
 
-def _raw_frame(spark, rows: list[dict[str, str | None]]):
-    names = [*c.SOURCE_COLUMNS, CORRUPT_RECORD, transform.SOURCE_ROW]
+LOGICAL = (*formats.MOVEMENT_COLUMNS, c.TRAVEL_DISTANCE)
+
+
+def _logical_frame(spark, rows: list[dict[str, str | None]], fields=LOGICAL):
+    names = [*fields, transform.CORRUPT_RECORD, transform.SOURCE_ROW]
     schema = StructType([StructField(n, StringType()) for n in names])
-    data = [Row(*(r.get(n) for n in c.SOURCE_COLUMNS), None, str(i)) for i, r in enumerate(rows, 1)]
+    data = [Row(*(r.get(n) for n in fields), None, str(i)) for i, r in enumerate(rows, 1)]
     return spark.createDataFrame(data, schema)
 
 
@@ -119,6 +159,16 @@ EDGE_ROWS = [
     valid_row({c.DESTINATION_NAME: "\u00a0Zona Norte"}),
     valid_row({c.DATE_RANGE: "\u2028"}),
     valid_row({c.MEAN_TRAVEL_TIME: None}),
+    valid_row({c.MEAN_TRAVEL_TIME: "", c.LOWER_TRAVEL_TIME: "", c.UPPER_TRAVEL_TIME: ""}),
+    valid_row({c.MEAN_TRAVEL_TIME: " ", c.ORIGIN_ID: "x"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "1e400"}),
+    valid_row({c.MEAN_TRAVEL_TIME: "9" * 400}),
+    valid_row({c.UPPER_TRAVEL_TIME: "9" * 309}),
+    valid_row({c.TRAVEL_DISTANCE: "4302"}),
+    valid_row({c.TRAVEL_DISTANCE: "-1"}),
+    valid_row({c.TRAVEL_DISTANCE: " "}),
+    valid_row({c.ORIGIN_NAME: ""}),
+    valid_row({c.DESTINATION_NAME: None}),
     valid_row({c.ORIGIN_ID: "0"}),
     valid_row({c.ORIGIN_ID: "00"}),
     valid_row({c.ORIGIN_ID: "+5"}),
@@ -143,7 +193,7 @@ EDGE_ROWS = [
 
 
 def test_edge_rows_get_the_contracts_reason(job_spark):
-    classified = transform.classify(_raw_frame(job_spark, EDGE_ROWS))
+    classified = transform.classify(_logical_frame(job_spark, EDGE_ROWS))
     got = {
         int(r[transform.SOURCE_ROW]): r[transform.REJECT_REASON]
         for r in classified.select(transform.SOURCE_ROW, transform.REJECT_REASON).collect()
@@ -155,38 +205,46 @@ def test_edge_rows_get_the_contracts_reason(job_spark):
     assert not mismatches
 
 
-def test_generated_rows_with_every_bad_kind_get_the_contracts_reason_row_by_row(
-    job_spark, tmp_path
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_generated_rows_of_every_format_get_the_contracts_verdict_row_by_row(
+    job_spark, tmp_path, name
 ):
-    # GIVEN a generated export with rows breaking each rule, read as the job reads it
-    path = tmp_path / "mixed.csv"
-    stats = generate(path, rows=3000, seed=21, bad_share=0.3, geometry=True)
+    # GIVEN a generated export of that format with rows breaking each rule and empty means,
+    # read as the job reads it (through the format's declaration)
+    path = tmp_path / f"{name}.csv"
+    generate(path, rows=600, seed=21, bad_share=0.3, export_format=name, empty_means=0.1)
     with path.open(encoding="utf-8", newline="") as f:
         header, *records = csv.reader(f)
-    positions = resolve_header(header)
-    expected = {
-        number: c.MALFORMED_ROW
-        if len(fields) != len(header)
-        else reject_reason({name: fields[i] for name, i in positions.items()})
-        for number, fields in enumerate(records, 1)
-    }
-    raw = read_export(job_spark, str(path), export_schema(header, "k"))
-    # WHEN Spark classifies them
-    classified = transform.classify(transform.distributed_by_start_date(raw))
-    got = {
-        r[transform.SOURCE_ROW]: r[transform.REJECT_REASON]
-        for r in classified.select(transform.SOURCE_ROW, transform.REJECT_REASON).collect()
-    }
-    # THEN every row (numbered as in the file) has the contract's reason
+    recognised = formats.recognise(header)
+    single = recognised.format.single_date
+    expected = Counter()
+    for fields in records:
+        if len(fields) != len(header):
+            expected[c.MALFORMED_ROW] += 1
+            continue
+        for row in formats.logical_rows(recognised, fields):
+            expected[reject_reason(row, single)] += 1
+    raw = transform.numbered(read_export(job_spark, str(path), export_schema(header)))
+    # WHEN Spark reads them into logical rows and classifies them
+    logical = transform.logical_rows(raw, recognised)
+    classified = transform.classify(logical, single)
+    got = Counter(
+        r[transform.REJECT_REASON] for r in classified.select(transform.REJECT_REASON).collect()
+    )
+    # THEN every verdict is the contract's, as many times
     assert got == expected
-    assert sum(1 for reason in got.values() if reason) == stats.bad == 900
+    assert got[None] > 0 and sum(got[r] for r in c.REJECT_REASONS) > 0
 
 
 def test_valid_rows_are_cast_to_the_contract_types(job_spark):
-    rows = [valid_row({c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: ""})]
+    rows = [valid_row({c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: "", c.TRAVEL_DISTANCE: "4302"})]
     ingested_at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     table = transform.table_rows(
-        transform.classify(_raw_frame(job_spark, rows)), "travel_times/x/y.csv", "x", ingested_at
+        transform.classify(_logical_frame(job_spark, rows)),
+        "travel_times/x/y.csv",
+        "x",
+        ingested_at,
+        "movement_travel_times",
     )
     assert [(f.name, f.dataType) for f in table.schema] == [
         (f.name, f.dataType) for f in transform.TABLE_SCHEMA
@@ -211,6 +269,8 @@ def test_valid_rows_are_cast_to_the_contract_types(job_spark):
         "upper_bound_travel_time_s": None,
         "source_key": "travel_times/x/y.csv",
         "ingested_at": ingested_at.replace(tzinfo=None),
+        "travel_distance_m": 4302.0,
+        "source_format": "movement_travel_times",
         "city": "x",
         "year": 2019,
         "month": 6,

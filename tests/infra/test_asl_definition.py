@@ -1,7 +1,10 @@
-"""The ASL file checked offline, for what cfn-lint's schema check does not see: every Task
-resource is a supported integration, every Retry names well-formed errors of its own service and
-never retries a rejected file, every `.$` value is a valid JSONPath or intrinsic function, every
-Next exists and every state is reachable."""
+"""The ASL file checked offline, for what cfn-lint's schema check does not see. The definition is
+loaded by the interpreter's own loader (`lake.asl.load_definition`), which refuses what Step
+Functions refuses (a path or intrinsic that does not parse, a `Next` naming no state, a state
+no one reaches, malformed Retry/Catch); on top of that, what this workflow promises: every Task
+calls an integration both runtimes play, retries name errors of their own service and never
+retry a rejected file, the Transform passes the per-run arguments the job reads, and the
+placeholders are exactly those the stack substitutes."""
 
 from __future__ import annotations
 
@@ -14,54 +17,11 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from infra_support import PLACEHOLDER, synthesized
 
-from contract.errors import FILE_FAULTS as REJECTION_NAMES
+from contract.errors import FILE_FAULTS
+from lake.asl import UnsupportedDefinition, load_definition
+from lake.asl.definition import parse_definition, substitute
 from settings import STATE_MACHINE_FILE
 
-DEFINITION: dict[str, Any] = json.loads(STATE_MACHINE_FILE.read_text())
-STATES: dict[str, dict[str, Any]] = DEFINITION["States"]
-
-SUPPORTED_INTEGRATIONS = {
-    "arn:aws:states:::lambda:invoke": "Lambda",
-    "arn:aws:states:::glue:startJobRun.sync": "Glue",
-    "arn:aws:states:::athena:startQueryExecution.sync": "Athena",
-    "arn:aws:states:::aws-sdk:s3:getObject": "S3",
-}
-STATES_ERRORS = {
-    "States.ALL",
-    "States.HeartbeatTimeout",
-    "States.Timeout",
-    "States.TaskFailed",
-    "States.Permissions",
-    "States.ResultPathMatchFailure",
-    "States.ParameterPathFailure",
-    "States.QueryEvaluationError",
-    "States.BranchFailed",
-    "States.NoChoiceMatched",
-    "States.IntrinsicFailure",
-    "States.ExceedToleratedFailureThreshold",
-    "States.ItemReaderFailed",
-    "States.ResultWriterFailed",
-}
-INTRINSICS = {
-    "Format",
-    "StringToJson",
-    "JsonToString",
-    "Array",
-    "ArrayPartition",
-    "ArrayContains",
-    "ArrayRange",
-    "ArrayGetItem",
-    "ArrayLength",
-    "ArrayUnique",
-    "Base64Encode",
-    "Base64Decode",
-    "Hash",
-    "JsonMerge",
-    "MathRandom",
-    "MathAdd",
-    "StringSplit",
-    "UUID",
-}
 KNOWN_PLACEHOLDERS = {
     "ValidateFunctionArn",
     "TransformJobName",
@@ -69,173 +29,95 @@ KNOWN_PLACEHOLDERS = {
     "AthenaWorkGroup",
     "Database",
 }
+DEFINITION = load_definition(STATE_MACHINE_FILE, {name: "x" for name in KNOWN_PLACEHOLDERS})
+SUPPORTED_INTEGRATIONS = {
+    "arn:aws:states:::lambda:invoke": "Lambda",
+    "arn:aws:states:::glue:startJobRun.sync": "Glue",
+    "arn:aws:states:::athena:startQueryExecution.sync": "Athena",
+    "arn:aws:states:::aws-sdk:s3:getObject": "S3",
+}
 SERVICE_ERROR = re.compile(r"^[A-Z][A-Za-z0-9]*\.[A-Z][A-Za-z0-9]*$")
-_SEGMENT = r"(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\]|\['[^']+'\])"
-JSON_PATH = re.compile(rf"^\$\$?{_SEGMENT}*$")
-REFERENCE_PATH = re.compile(rf"^\${_SEGMENT}*$")  # ResultPath: no context object, no filters
-INTRINSIC = re.compile(r"^States\.([A-Za-z0-9]+)\((.*)\)$", re.S)
 
 
-def split_arguments(text: str) -> list[str]:
-    """Top-level comma-separated arguments of an intrinsic call ('...' strings kept whole)."""
-    arguments, depth, quoted, current = [], 0, False, ""
-    for index, ch in enumerate(text):
-        escaped = index > 0 and text[index - 1] == "\\"
-        if ch == "'" and not escaped:
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-        if ch == "," and not quoted and depth == 0:
-            arguments.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    assert not quoted and depth == 0, f"unbalanced intrinsic arguments: {text!r}"
-    return [*arguments, current.strip()] if current.strip() else arguments
+def all_states(states: dict[str, Any] = DEFINITION.states) -> Iterator[tuple[str, dict]]:
+    """Every state, those inside a Map's ItemProcessor (or a Parallel's branches) included."""
+    for name, state in states.items():
+        yield name, state
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from all_states(processor["States"])
+        for branch in state.get("Branches", []):
+            yield from all_states(branch["States"])
 
 
-def check_dynamic_value(value: str) -> None:
-    """A `.$` value: a JSONPath, or an intrinsic function whose arguments are valid too."""
-    if value.startswith("$"):
-        assert JSON_PATH.match(value), f"not a valid JSONPath: {value!r}"
-        return
-    call = INTRINSIC.match(value)
-    assert call, f"neither a JSONPath nor an intrinsic function: {value!r}"
-    name, raw_arguments = call.groups()
-    assert name in INTRINSICS, f"unknown intrinsic States.{name}"
-    arguments = split_arguments(raw_arguments)
-    for argument in arguments:
-        if argument.startswith("'"):
-            assert argument.endswith("'"), f"unterminated string in {value!r}"
-        elif argument.startswith("States."):
-            check_dynamic_value(argument)
-        elif argument.startswith("$"):
-            assert JSON_PATH.match(argument), f"bad path {argument!r} in {value!r}"
-        else:
-            float(argument)  # a number literal
-    if name == "Format":
-        template = arguments[0].strip("'")
-        assert template.count("{}") == len(arguments) - 1, f"placeholder count in {value!r}"
+STATES = dict(all_states())
 
 
-def payload_templates(state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Every key/value inside Parameters and ResultSelector, recursively."""
-
-    def walk(node: Any) -> Iterator[tuple[str, Any]]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                yield key, value
-                yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-
-    for field in ("Parameters", "ResultSelector"):
-        yield from walk(state.get(field, {}))
+def test_the_definition_is_jsonpath_and_loads_as_step_functions_would():
+    assert DEFINITION.raw["QueryLanguage"] == "JSONPath"
+    assert DEFINITION.start_at == "Validate"
 
 
-def test_the_definition_is_jsonpath_and_starts_at_an_existing_state():
-    assert DEFINITION["QueryLanguage"] == "JSONPath"
-    assert DEFINITION["StartAt"] in STATES
+def test_the_loader_refuses_what_step_functions_refuses():
+    for broken in (
+        {"Parameters": {"Key.$": "$.a..b["}},
+        {"Parameters": {"Key.$": "States.Frmat('{}', $.a)"}},
+        {"Next": "Nowhere"},
+    ):
+        raw = json.loads(STATE_MACHINE_FILE.read_text())
+        raw["States"]["ReadManifest"].update(broken)
+        text = substitute(json.dumps(raw), {name: "x" for name in KNOWN_PLACEHOLDERS})
+        with pytest.raises(UnsupportedDefinition):
+            parse_definition(text, source="test")
 
 
 @pytest.mark.parametrize("name", sorted(STATES))
-def test_every_task_uses_a_supported_integration(name):
+def test_every_task_uses_an_integration_both_runtimes_play(name):
     state = STATES[name]
     if state["Type"] == "Task":
         assert state["Resource"] in SUPPORTED_INTEGRATIONS
 
 
-def test_the_three_steps_are_validate_glue_sync_and_athena_sync():
+def test_the_steps_are_validate_glue_sync_and_athena_sync_per_statement():
     resources = [s.get("Resource") for s in STATES.values()]
     assert resources.count("arn:aws:states:::lambda:invoke") == 1
     assert resources.count("arn:aws:states:::glue:startJobRun.sync") == 1
     assert resources.count("arn:aws:states:::athena:startQueryExecution.sync") == 1
-
-
-@pytest.mark.parametrize("name", sorted(STATES))
-def test_every_next_exists_and_every_non_terminal_state_has_one(name):
-    state = STATES[name]
-    targets = [state.get("Next"), *(c["Next"] for c in state.get("Catch", []))]
-    for target in filter(None, targets):
-        assert target in STATES, f"{name} -> {target}: no such state"
-    if state["Type"] not in ("Succeed", "Fail", "Choice"):
-        assert ("Next" in state) != bool(state.get("End")), f"{name}: exactly one of Next/End"
-
-
-def test_every_state_is_reachable_from_start():
-    seen, todo = set(), [DEFINITION["StartAt"]]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        state = STATES[name]
-        todo += [t for t in [state.get("Next"), *(c["Next"] for c in state.get("Catch", []))] if t]
-        todo += [c["Next"] for c in state.get("Choices", [])] + [state.get("Default")] * (
-            "Default" in state
-        )
-    assert seen == set(STATES)
+    # the statements are registered one at a time, whatever their number
+    register = DEFINITION.states["RegisterPartitions"]
+    assert register["Type"] == "Map" and register["MaxConcurrency"] == 1
+    assert register["ItemsPath"] == "$.job.summary.register_statements"
 
 
 @pytest.mark.parametrize("name", sorted(STATES))
 def test_every_retry_names_well_formed_errors_of_its_own_service(name):
     state = STATES[name]
     service = SUPPORTED_INTEGRATIONS.get(state.get("Resource", ""))
-    for index, retrier in enumerate(state.get("Retry", [])):
-        errors = retrier["ErrorEquals"]
-        assert errors, f"{name}: empty ErrorEquals"
-        for error in errors:
-            if error.startswith("States."):
-                assert error in STATES_ERRORS, f"{name}: unknown {error}"
-            else:
+    for retrier in state.get("Retry", []):
+        for error in retrier["ErrorEquals"]:
+            if not error.startswith("States."):
                 assert SERVICE_ERROR.match(error), f"{name}: malformed error name {error!r}"
                 assert error.split(".")[0] == service, f"{name}: {error} is not a {service} error"
-        if "States.ALL" in errors:
-            assert errors == ["States.ALL"] and index == len(state["Retry"]) - 1
-        assert retrier.get("IntervalSeconds", 1) >= 1
-        assert retrier.get("MaxAttempts", 3) >= 0
-        assert retrier.get("BackoffRate", 2.0) >= 1
-        assert retrier.get("JitterStrategy", "NONE") in {"FULL", "NONE"}
 
 
 def test_no_retry_can_repeat_a_rejected_file():
     for name, state in STATES.items():
         for retrier in state.get("Retry", []):
-            assert not set(retrier["ErrorEquals"]) & REJECTION_NAMES, name
+            assert not set(retrier["ErrorEquals"]) & FILE_FAULTS, name
             if state.get("Resource") == "arn:aws:states:::lambda:invoke":
                 # States.ALL / TaskFailed would also match the validator's named rejections.
                 assert not {"States.ALL", "States.TaskFailed"} & set(retrier["ErrorEquals"])
 
 
-@pytest.mark.parametrize("name", sorted(STATES))
-def test_every_path_and_dynamic_value_is_valid(name):
-    state = STATES[name]
-    for field in ("InputPath", "OutputPath"):
-        if state.get(field) is not None:
-            assert JSON_PATH.match(state[field]), f"{name}.{field}"
-    if state.get("ResultPath") is not None:
-        assert REFERENCE_PATH.match(state["ResultPath"]), f"{name}.ResultPath"
-    for key, value in payload_templates(state):
-        if key.endswith(".$"):
-            assert isinstance(value, str), f"{name}: {key} must be a string"
-            check_dynamic_value(value)
-        elif isinstance(value, str):
-            assert not JSON_PATH.match(value), f"{name}: {key} holds a path but lacks '.$'"
-
-
-def test_the_checker_rejects_what_it_should():
-    for bad in ("$.a..b", "States.Frmat('{}', $.a)", "States.Format('{} {}', $.a)", "a.b"):
-        with pytest.raises((AssertionError, ValueError)):
-            check_dynamic_value(bad)
-    check_dynamic_value("States.Format('s3://b/manifests/{}.json', $$.Execution.Name)")
-
-
 def test_the_transform_passes_the_per_run_arguments_the_glue_job_reads():
-    arguments = STATES["Transform"]["Parameters"]["Arguments"]
-    assert {"--source_path.$", "--source_key.$", "--manifest_path.$"} <= set(arguments)
+    from glue.arguments import OPTIONAL, REQUIRED
+
+    arguments = {
+        name.removesuffix(".$").removeprefix("--")
+        for name in STATES["Transform"]["Parameters"]["Arguments"]
+    }
+    assert {"source_path", "source_key", "manifest_path"} <= arguments
+    assert arguments <= set(REQUIRED) | set(OPTIONAL)  # nothing the job would not read
 
 
 def test_the_placeholders_are_exactly_those_the_stack_substitutes():
@@ -247,7 +129,10 @@ def test_cfn_lint_validates_the_definition_inside_the_template():
     # Break the definition's schema and cfn-lint must say so: the ASL is linted in place.
     template = synthesized().json
     resource = next(
-        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+        and "Transform" in r["Properties"]["DefinitionString"]
     )
     definition = json.loads(resource["Properties"]["DefinitionString"])
     definition["States"]["Transform"]["Type"] = "Tsk"

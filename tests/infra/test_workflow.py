@@ -103,10 +103,9 @@ def test_the_definition_is_the_asl_file_with_every_placeholder_substituted():
 
 
 def test_the_definition_runs_validate_then_glue_and_athena_synchronously():
-    resources = [
-        state.get("Resource")
-        for state in json.loads(state_machine()["DefinitionString"])["States"].values()
-    ]
+    states = json.loads(state_machine()["DefinitionString"])["States"]
+    inner = states["RegisterPartitions"]["ItemProcessor"]["States"]  # one statement at a time
+    resources = [state.get("Resource") for state in (*states.values(), *inner.values())]
     assert "arn:aws:states:::lambda:invoke" in resources
     assert "arn:aws:states:::glue:startJobRun.sync" in resources
     assert "arn:aws:states:::athena:startQueryExecution.sync" in resources

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from conftest import load_event
+
 from lake.asl import Executor, TaskFailure
 from lake.aws import (
     ATHENA_START_QUERY_SYNC,
@@ -42,7 +44,11 @@ def _history(tmp_path, transform_failures: list[str]) -> tuple:
             }
         },
         GLUE_START_JOB_RUN_SYNC: transform,
-        S3_GET_OBJECT: lambda r: {"Body": json.dumps({"register_partitions_sql": "SELECT 1"})},
+        S3_GET_OBJECT: lambda r: {
+            "Body": json.dumps({"register_statements": ["manifests/x/register-0001.sql"]})
+            if r.parameters["Key"].endswith("summary.json")
+            else "ALTER TABLE t ADD IF NOT EXISTS PARTITION (city='c', year=1, month=1, day=1)"
+        },
         ATHENA_START_QUERY_SYNC: lambda r: {
             "QueryExecution": {"QueryExecutionId": "q", "Status": {"State": "SUCCEEDED"}}
         },
@@ -51,7 +57,7 @@ def _history(tmp_path, transform_failures: list[str]) -> tuple:
     Executor(definition, integrations, on_event=events.append, time_scale=0).start(
         execution_arn="arn:aws:states:us-east-1:0:execution:sm:x",
         name="x",
-        input={},
+        input=load_event("s3_object_created"),
         state_machine_arn="arn:aws:states:us-east-1:0:stateMachine:sm",
     )
     names = state_order(definition.states, definition.start_at)

@@ -10,36 +10,28 @@ import pytest
 from export_rows import valid_row
 
 from contract import columns as c
-from contract.errors import InvalidDateRange, InvalidSourceKey, MissingColumns
+from contract.errors import InvalidDateRange, InvalidSourceKey
 from contract.events import object_created_rule_pattern
 from contract.layout import (
+    city_key,
     city_slug_suggestion,
     parse_source_key,
     partition_path,
     starts_workflow,
 )
-from contract.table import create_table_sql, quote_string, register_partitions_sql
-from contract.values import (
-    WHITESPACE,
-    parse_date_range,
-    reject_reason,
-    resolve_header,
+from contract.table import (
+    add_columns_sql,
+    create_table_sql,
+    quote_string,
+    register_partitions_sql,
+    register_partitions_statements,
 )
+from contract.values import WHITESPACE, parse_date, parse_date_range, reject_reason
 
 
 def row(**overrides: str | None) -> dict[str, str | None]:
-    """A valid export row, with some values replaced (keyword = column constant name)."""
-    names = {
-        "origin_id": c.ORIGIN_ID,
-        "origin_name": c.ORIGIN_NAME,
-        "destination_id": c.DESTINATION_ID,
-        "destination_name": c.DESTINATION_NAME,
-        "date_range": c.DATE_RANGE,
-        "mean": c.MEAN_TRAVEL_TIME,
-        "lower": c.LOWER_TRAVEL_TIME,
-        "upper": c.UPPER_TRAVEL_TIME,
-    }
-    return valid_row({names[k]: v for k, v in overrides.items()})
+    """A valid logical row, with some fields replaced (keyword = logical field)."""
+    return valid_row(overrides)
 
 
 # --- Date Range ------------------------------------------------------------------------------
@@ -60,14 +52,14 @@ def row(**overrides: str | None) -> dict[str, str | None]:
             (2020, 1, 1),
             (2020, 1, 1),
             "Every day",
-            "AM Peak (7AM - 10AM)",
+            "AM Peak",
         ),
         (
             "06/01/2019 - 06/30/2019, Weekends, Early Morning (12AM - 7AM)",
             (2019, 6, 1),
             (2019, 6, 30),
             "Weekends",
-            "Early Morning (12AM - 7AM)",
+            "Early Morning",
         ),
         ("12/1/2019 - 12/31/2019", (2019, 12, 1), (2019, 12, 31), None, None),
         (
@@ -75,17 +67,30 @@ def row(**overrides: str | None) -> dict[str, str | None]:
             (2019, 4, 1),
             (2019, 6, 30),
             "Every day",
-            "PM Peak (4PM - 7PM)",
+            "PM Peak",
         ),
         (
             "2/29/2020 - 3/1/2020, Weekdays, Midday (10AM - 4PM)",
             (2020, 2, 29),
             (2020, 3, 1),
             "Weekdays",
-            "Midday (10AM - 4PM)",
+            "Midday",
         ),
+        ("1/1/2018 - 1/31/2018, Daily Average", (2018, 1, 1), (2018, 1, 31), None, "Daily Average"),
+        ("1/1/2018 - 1/31/2018, Every day", (2018, 1, 1), (2018, 1, 31), "Every day", None),
+        ("1/1/2018 - 1/31/2018, AM, weekends", (2018, 1, 1), (2018, 1, 31), "Weekends", "AM Peak"),
     ],
-    ids=["month", "single-day", "padded", "no-trailing-parts", "loose-spacing", "leap-day"],
+    ids=[
+        "month",
+        "single-day",
+        "padded",
+        "no-trailing-parts",
+        "loose-spacing",
+        "leap-day",
+        "time-only",
+        "days-only",
+        "any-order-any-spelling",
+    ],
 )
 def test_date_range_parses_dates_and_parts(text, start, end, day_type, time_of_day):
     parsed = parse_date_range(text)
@@ -105,14 +110,26 @@ def test_date_range_parses_dates_and_parts(text, start, end, day_type, time_of_d
         ("2019-06-01 - 2019-06-30", "is not"),
         ("6/1/2019", "is not"),
         ("6/1/19 - 6/30/19", "is not"),
-        ("6/1/2019 - 6/30/2019, Weekdays", "is not"),  # days without time of day
         ("6/1/2019 - 6/30/2019, Weekdays, Daily, Average", "is not"),
+        ("6/1/2019 - 6/30/2019, Weekdays, Holidays", "names neither days"),
+        ("6/1/2019 - 6/30/2019, Weekdays, Weekends", "names one twice"),
+        ("6/1/1899 - 6/30/1899", "outside 1900..2100"),
+        ("6/1/2101 - 6/30/2101", "outside 1900..2100"),
+        ("6/1/2019 - 6/30/2019\n", "is not"),
         ("", "is not"),
     ],
 )
 def test_date_range_rejects_with_a_reason(text, message):
     with pytest.raises(InvalidDateRange, match=message):
         parse_date_range(text)
+
+
+def test_the_daily_exports_date_is_one_day():
+    parsed = parse_date("12/01/2019")
+    assert parsed.start_date == parsed.end_date == dt.date(2019, 12, 1)
+    for bad in ("2019-12-01", "12/32/2019", "1/1/2200", "12/1/2019 - 12/2/2019"):
+        with pytest.raises(InvalidDateRange):
+            parse_date(bad)
 
 
 # --- row rules and reasons -------------------------------------------------------------------
@@ -123,14 +140,21 @@ def test_a_valid_row_has_no_reason():
     assert reject_reason(row(lower="", upper="")) is None  # bounds may be empty
     assert reject_reason(row(mean="1834.5", lower=".5", upper="2000.")) is None
     assert reject_reason(row(origin_id=" 0042 ")) is None  # surrounding spaces are trimmed
+    assert reject_reason(row(destination_name="")) is None  # real exports leave some empty
+
+
+def test_an_empty_mean_with_everything_else_valid_is_no_measurement_not_a_reject():
+    assert reject_reason(row(mean="")) == c.NO_MEASUREMENT
+    assert reject_reason(row(mean=None, lower="", upper="")) == c.NO_MEASUREMENT
+    assert reject_reason(row(mean="", origin_id="abc")) == c.BAD_MOVEMENT_ID
+    assert c.NO_MEASUREMENT not in c.REJECT_REASONS
 
 
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"origin_name": ""}, c.MISSING_FIELD),
+        ({"origin_id": ""}, c.MISSING_FIELD),
         ({"date_range": "   "}, c.MISSING_FIELD),
-        ({"mean": None}, c.MISSING_FIELD),
         ({"destination_id": "\u00a0\t"}, c.MISSING_FIELD),  # only (Unicode) whitespace
         ({"origin_id": "0"}, c.BAD_MOVEMENT_ID),
         ({"origin_id": "-17"}, c.BAD_MOVEMENT_ID),
@@ -142,8 +166,15 @@ def test_a_valid_row_has_no_reason():
         ({"mean": "-5"}, c.BAD_TRAVEL_TIME),
         ({"mean": "n/a"}, c.BAD_TRAVEL_TIME),
         ({"upper": "1e3"}, c.BAD_TRAVEL_TIME),
+        ({"mean": "1e400"}, c.BAD_TRAVEL_TIME),  # not finite
+        ({"mean": "9" * 400}, c.BAD_TRAVEL_TIME),  # a 400-digit integer: infinite as a double
+        ({"distance": "-3"}, c.BAD_TRAVEL_TIME),
+        ({"date_range": "1/1/1850 - 1/2/1850"}, c.BAD_DATE_RANGE),
+        ({"day_of_week": "Funday"}, c.BAD_DATE_RANGE),
+        ({"period": "Brunch"}, c.BAD_DATE_RANGE),
+        ({"period": " "}, c.MISSING_FIELD),
         # Several broken rules: the first in the contract's order wins.
-        ({"origin_name": "", "origin_id": "abc"}, c.MISSING_FIELD),
+        ({"date_range": "", "origin_id": "abc"}, c.MISSING_FIELD),
         ({"origin_id": "abc", "date_range": "garbage", "mean": "x"}, c.BAD_MOVEMENT_ID),
         ({"date_range": "garbage", "mean": "x"}, c.BAD_DATE_RANGE),
     ],
@@ -168,43 +199,29 @@ def test_whitespace_is_exactly_what_str_strip_removes():
     assert ("\u3000 x\t\n".strip(WHITESPACE), " x ".strip()) == ("x", "x")
 
 
-# --- header ----------------------------------------------------------------------------------
-
-
-def test_header_resolves_in_any_order_with_bom_spaces_and_extras():
-    header = [
-        "\ufeff Date Range",
-        "Origin Geometry",
-        *reversed(c.SOURCE_COLUMNS[:4]),
-        " Mean Travel Time (Seconds) ",
-        c.LOWER_TRAVEL_TIME,
-        c.UPPER_TRAVEL_TIME,
-    ]
-    positions = resolve_header(header)
-    assert positions[c.DATE_RANGE] == 0
-    assert positions[c.DESTINATION_NAME] == 2
-    assert positions[c.ORIGIN_ID] == 5
-    assert positions[c.MEAN_TRAVEL_TIME] == 6
-    assert set(positions) == set(c.SOURCE_COLUMNS)  # the extra column is not required
-
-
-def test_header_missing_columns_says_which_and_what_is_expected():
-    header = [name for name in c.SOURCE_COLUMNS if name != c.DATE_RANGE]
-    with pytest.raises(MissingColumns) as error:
-        resolve_header(header, source="travel_times/bogota/q2.csv")
-    message = str(error.value)
-    assert message.startswith(
-        "travel_times/bogota/q2.csv lacks the required column(s) 'Date Range'"
-    )
-    assert "any order, extra columns allowed" in message
-
-
 # --- keys and slugs --------------------------------------------------------------------------
 
 
 def test_a_key_in_the_layout_gives_city_and_file():
     key = parse_source_key("travel_times/sao-paulo/2019-q2.csv.gz")
     assert (key.city, key.file_name, key.gzipped) == ("sao-paulo", "2019-q2.csv.gz", True)
+    # the data.world copies name their cities with underscores
+    key = parse_source_key("travel_times/johannesburg_and_pretoria/travel_times.csv")
+    assert key.city == "johannesburg_and_pretoria"
+
+
+@pytest.mark.parametrize(
+    ("column", "folder", "same"),
+    [
+        ("Johannesburg and Pretoria", "johannesburg_and_pretoria", True),
+        ("Washington DC", "washington_dc", True),
+        ("São Paulo", "sao-paulo", True),
+        ("paris", "paris", True),
+        ("Boston", "paris", False),
+    ],
+)
+def test_a_city_column_names_its_folder_ignoring_case_accents_and_separators(column, folder, same):
+    assert (city_key(column) == city_key(folder)) is same
 
 
 @pytest.mark.parametrize(
@@ -213,6 +230,7 @@ def test_a_key_in_the_layout_gives_city_and_file():
         ("travel_times/2019-q2.csv", "0 folder(s) below travel_times/"),
         ("travel_times/bogota/2019/q2.csv", "2 folder(s)"),
         ("travel_times/São Paulo/q2.csv", "'sao-paulo'"),
+        ("travel_times/_bogota/q2.csv", "not a valid city folder"),
         ("travel_times/-bogota/q2.csv", "not a valid city folder"),
         ("travel_times/b/q2.csv", "not a valid city folder"),  # too short
         ("travel_times/" + "a" * 65 + "/q2.csv", "not a valid city folder"),  # too long
@@ -292,6 +310,28 @@ def test_register_partitions_sql_refuses_a_non_integer_date_part():
 
 def test_quote_string_cannot_end_the_literal_early():
     assert quote_string("a'b\\") == "'a\\'b\\\\'"
+
+
+def test_partitions_are_registered_in_statements_under_athenas_limit():
+    partitions = [
+        {"city": "bogota", "year": 2010 + i // 365, "month": 1 + i % 12, "day": 1 + i % 28}
+        for i in range(3650)
+    ]
+    statements = register_partitions_statements("db", "t", partitions, max_bytes=50_000)
+    assert len(statements) > 1
+    assert all(len(s.encode()) <= 50_000 for s in statements)
+    specs = [line.strip() for s in statements for line in s.splitlines()[1:]]
+    assert len(specs) == len(partitions)  # every partition once, none lost between statements
+    assert register_partitions_statements("db", "t", []) == []
+
+
+def test_add_columns_sql_adds_the_newer_columns_as_athena_ddl():
+    newer = [col for col in c.DATA_COLUMNS if col.name in ("travel_distance_m", "source_format")]
+    assert add_columns_sql("uber_movement", "travel_times", newer) == (
+        "ALTER TABLE `uber_movement`.`travel_times` ADD COLUMNS ("
+        "`travel_distance_m` double COMMENT 'TravelDistance (meters), where given', "
+        "`source_format` string COMMENT 'the accepted format the row came from')"
+    )
 
 
 def test_create_table_sql_has_every_contract_column_and_partition():

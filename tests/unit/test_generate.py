@@ -1,35 +1,24 @@
-"""`lake generate`: realistic, deterministic exports with an exact share of bad rows."""
+"""`lake generate`: realistic, deterministic exports of every accepted format, with exact numbers
+of bad rows, rows without a measurement and exact duplicates, as the contract counts them."""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
-from collections import Counter
+
+import pytest
+from export_rows import expected
 
 from contract import columns as c
-from contract.values import reject_reason, resolve_header
-from lake.ui.generate import generate
+from contract import formats
+from lake.ui.generate import FORMATS, generate
 
 
 def _rows(path):
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
         return list(csv.reader(f))
-
-
-def _reasons(rows):
-    header, *data = rows
-    positions = resolve_header(header)
-    reasons = Counter()
-    for fields in data:
-        if len(fields) != len(header):
-            reasons[c.MALFORMED_ROW] += 1
-            continue
-        reason = reject_reason({name: fields[i] for name, i in positions.items()})
-        if reason:
-            reasons[reason] += 1
-    return reasons
 
 
 def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path):
@@ -43,7 +32,7 @@ def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_pat
 def test_rows_look_like_an_uber_movement_export(tmp_path):
     stats = generate(tmp_path / "x.csv", rows=2000, seed=1, city="sao-paulo")
     header, *data = _rows(stats.path)
-    assert header == list(c.SOURCE_COLUMNS)
+    assert header == formats.TRAVEL_TIMES.required_headers
     assert len(data) == 2000 and stats.bad == 0
     names = {row[1] for row in data} | {row[3] for row in data}
     assert any("," in n for n in names) and any('"' in n for n in names)
@@ -54,11 +43,38 @@ def test_rows_look_like_an_uber_movement_export(tmp_path):
         assert (low is None or low <= mean) and (high is None or mean <= high)
 
 
-def test_bad_rows_break_exactly_the_rule_asked_for_in_exact_numbers(tmp_path):
-    stats = generate(tmp_path / "bad.csv", rows=1000, seed=3, bad_share=0.1)
-    assert stats.bad == 100
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_format_is_written_as_declared_and_counted_as_the_contract_counts(tmp_path, name):
+    # GIVEN an export of that format with bad rows, empty means and exact duplicates
+    stats = generate(
+        tmp_path / f"{name}.csv",
+        rows=1500,
+        seed=11,
+        export_format=name,
+        bad_share=0.06,
+        empty_means=0.1,
+        duplicates=0.03,
+        geometry=True,
+    )
+    # WHEN the contract's own Python rules read it
+    got = expected(stats.path)
+    # THEN the format is recognised and every count is what the generator says it wrote
+    assert got.format == FORMATS[name].name == stats.export_format
+    assert got.read == 1500 and got.duplicate_rows == stats.duplicate_rows > 0
+    assert {r: n for r, n in got.verdicts.items() if r in c.REJECT_REASONS} == {
+        r: n for r, n in stats.bad_rows.items() if n
+    }
     assert set(stats.bad_rows) == set(c.REJECT_REASONS)
-    assert _reasons(_rows(stats.path)) == Counter(stats.bad_rows)
+    assert got.verdicts[c.NO_MEASUREMENT] == stats.no_measurement > 0
+    assert got.written == stats.written > 0
+
+
+def test_the_daily_export_leaves_periods_without_a_measurement_by_default(tmp_path):
+    stats = generate(tmp_path / "daily.csv", rows=200, seed=3, export_format="daily")
+    header, *data = _rows(stats.path)
+    assert header[0] == "Date" and len(header) == 5 + 3 * 6
+    assert stats.no_measurement > 0 and stats.logical_rows == 6 * 200
+    assert any(row[5:8] == ["", "", ""] for row in data)
 
 
 def test_gzip_bom_crlf_and_geometry_options(tmp_path):

@@ -1,0 +1,318 @@
+"""One export's rows as the table holds them: read through the file's format declaration into
+logical rows (`contract.formats`), exact duplicates dropped, checked and cast per the contract.
+Pure DataFrame functions, no Python UDFs.
+
+Every rule comes from `contract` (patterns, whitespace, reason order), so a row gets here the
+very verdict `contract.values.reject_reason` gives it in Python. Checks and casts are computed in
+one projection (`classify`), which the table rows, the rejects and the counts all derive from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    DataType,
+    DateType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from contract import columns as c
+from contract import values as v
+from contract.formats import Recognised
+from glue import date_range as dr
+from glue.partition import PARTITION_NAMES
+
+REJECT_REASON = "reject_reason"  # a reject reason, `no_measurement`, or null for a valid row
+SOURCE_ROW = "source_row"  # 1 = the first data row under the header
+RAW_RECORD = "raw_record"  # the row's text, for rows Spark could not split into the columns
+CORRUPT_RECORD = "_corrupt_record"  # Spark fills it with the text of a row it cannot split
+_START_KEY = ("_start_month", "_start_day", "_start_year")
+TABLE_COLUMNS: tuple[str, ...] = tuple(col.name for col in c.DATA_COLUMNS)
+_SPARK_TYPES: dict[str, DataType] = {
+    "bigint": LongType(),
+    "int": IntegerType(),
+    "string": StringType(),
+    "date": DateType(),
+    "double": DoubleType(),
+    "timestamp": TimestampType(),
+}
+# The table as Spark reads it back: the contract's columns, then the partition columns.
+TABLE_SCHEMA = StructType(
+    [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.DATA_COLUMNS]
+    + [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.PARTITION_COLUMNS]
+)
+# Within a partition, rows sorted like this put equal values next to each other for Parquet.
+SORT_COLUMNS = ("date_range", "time_of_day", "origin_movement_id", "destination_movement_id")
+
+
+def source_column(position: int) -> str:
+    """The name the reader gives the file's column at `position` (names are positional: a
+    header may repeat a name, and the declaration says which position holds what)."""
+    return f"_c{position}"
+
+
+def numbered(raw: DataFrame) -> DataFrame:
+    """The file's rows with `source_row`: relies on the file being read as one Spark partition
+    in order (multiLine), which makes monotonically_increasing_id the row's position."""
+    return raw.select("*", (F.monotonically_increasing_id() + 1).alias(SOURCE_ROW))
+
+
+def distributed_by_start_date(rows: DataFrame, recognised: Recognised) -> DataFrame:
+    """The rows spread over tasks so that all rows with the same START date share one, exact
+    duplicates dropped (`source_row` of one of them kept).
+
+    The file is parsed by few tasks; the checks are the costly part, so they run after this
+    shuffle, on every core. The key is the start date's numbers, cut out without a regex: for a
+    valid date these are the day's month, day and year however padded, so each table partition
+    is written by one task (one file). The duplicate rows share the key, so dropping them needs
+    no second shuffle (the key is part of what is compared)."""
+    date = F.col(source_column(recognised.positions[c.DATE_RANGE]))
+    start = F.substring_index(date, "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
+    keys = [
+        F.substring_index(F.substring_index(start, "/", i), "/", -1).cast("int").alias(name)
+        for i, name in zip((1, 2, 3), _START_KEY, strict=True)
+    ]
+    content = [name for name in rows.columns if name != SOURCE_ROW]
+    return (
+        rows.select("*", *keys)
+        .repartition(*_START_KEY)
+        .dropDuplicates([*content, *_START_KEY])
+        .drop(*_START_KEY)
+    )
+
+
+def logical_rows(rows: DataFrame, recognised: Recognised) -> DataFrame:
+    """The file's rows as logical rows (`contract.columns` fields, text), through the format's
+    declaration; the daily export's rows unpivoted into one row per period (a row Spark could
+    not split stays one row, to be set aside as malformed)."""
+    fmt = recognised.format
+    kept = [F.col(CORRUPT_RECORD), F.col(SOURCE_ROW)]
+    fields = [
+        F.col(source_column(position)).alias(name)
+        for name, position in recognised.positions.items()
+    ]
+    if not fmt.periods:
+        return rows.select(*fields, *kept)
+    value_fields = (c.MEAN_TRAVEL_TIME, c.LOWER_TRAVEL_TIME, c.UPPER_TRAVEL_TIME)
+    per_period = [
+        F.struct(
+            *(F.col(source_column(p[name])).alias(name) for name in value_fields),
+            F.lit(period.name).alias(c.PERIOD),
+        )
+        for period, p in zip(fmt.periods, recognised.period_positions, strict=True)
+    ]
+    unsplit = F.struct(
+        *(F.lit(None).cast("string").alias(name) for name in value_fields),
+        F.lit(None).cast("string").alias(c.PERIOD),
+    )
+    periods = F.when(F.col(CORRUPT_RECORD).isNull(), F.array(*per_period)).otherwise(
+        F.array(unsplit)
+    )
+    exploded = rows.select(*fields, *kept, F.explode(periods).alias("_period"))
+    return exploded.select(
+        *(F.col(name) for name in recognised.positions),
+        *(F.col(f"_period.{name}").alias(name) for name in (*value_fields, c.PERIOD)),
+        *kept,
+    )
+
+
+# Code points of the whitespace above U+0020 (at or below it, only control characters).
+_WIDE_WHITESPACE = sorted(ord(ch) for ch in v.WHITESPACE if ord(ch) > 32)
+
+
+def _starts_with_non_space(value: Column) -> Column:
+    """True when the first character is surely not whitespace (so the value is not blank)."""
+    first = F.ascii(value)  # code point of the first character; 0 for ""
+    return F.coalesce((first > 32) & ~first.isin(_WIDE_WHITESPACE), F.lit(False))
+
+
+def _strip(value: Column) -> Column:
+    """`value.strip()` as Python does it (trimming a set of characters is slow in Spark: it is
+    only reached for values the fast checks below cannot decide)."""
+    return F.btrim(value, F.lit(v.WHITESPACE))
+
+
+def _plain_integer(value: Column) -> Column:
+    """True when the value is written exactly as its integer is (digits, no sign, no leading
+    zero, no space): it then matches the contract's number patterns, stripped or not."""
+    number = value.cast("bigint")
+    return F.coalesce((number.cast("string") == value) & (number >= 0), F.lit(False))
+
+
+def _all(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result & condition
+    return result
+
+
+def _any(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result | condition
+    return result
+
+
+def classify(rows: DataFrame, single_date: bool = False) -> DataFrame:
+    """Add to logical rows the table's typed values and `reject_reason`: the contract's verdict
+    (a reject reason, `no_measurement`, or null for a valid row).
+
+    The dates and periods are parsed first (`with_periods`, its own projections), then the checks
+    and casts are one projection, in which Spark computes a value used twice once. Typed values
+    are only meaningful for valid rows; rejects keep the raw text."""
+    kept = [F.col(f"`{name}`") for name in rows.columns]
+    present = set(rows.columns)
+
+    def raw(name: str) -> Column:
+        return F.col(name) if name in present else F.lit(None).cast("string")
+
+    rows = dr.with_periods(rows, single_date)
+    numbers = [*c.MOVEMENT_ID_COLUMNS, *c.NUMBER_COLUMNS]
+    # Most values are plain integers: they need neither stripping nor a regex. Spark evaluates
+    # the other branch of a `when` (and the right side of `|`, `&`) only when it is needed.
+    plain = {name: _plain_integer(raw(name)) for name in numbers}
+
+    def number(name: str, type_: str) -> Column:
+        return F.when(plain[name], raw(name).cast(type_)).otherwise(_strip(raw(name)).cast(type_))
+
+    def matches(name: str, pattern: str) -> Column:
+        return plain[name] | F.coalesce(_strip(raw(name)).rlike(pattern), F.lit(False))
+
+    def blank(name: str) -> Column:
+        return ~_starts_with_non_space(raw(name)) & F.coalesce(_strip(raw(name)) == "", F.lit(True))
+
+    typed = {
+        "origin_movement_id": number(c.ORIGIN_ID, "bigint"),
+        "origin_display_name": raw(c.ORIGIN_NAME),
+        "destination_movement_id": number(c.DESTINATION_ID, "bigint"),
+        "destination_display_name": raw(c.DESTINATION_NAME),
+        # (the table's `date_range` is the logical field of the same name, kept as written)
+        "start_date": F.col(dr.START_DATE),
+        "end_date": F.col(dr.END_DATE),
+        "day_type": F.col(dr.DAY_TYPE),
+        "time_of_day": F.col(dr.TIME_OF_DAY),
+        "mean_travel_time_s": number(c.MEAN_TRAVEL_TIME, "double"),
+        "lower_bound_travel_time_s": number(c.LOWER_TRAVEL_TIME, "double"),
+        "upper_bound_travel_time_s": number(c.UPPER_TRAVEL_TIME, "double"),
+        "travel_distance_m": number(c.TRAVEL_DISTANCE, "double"),
+    }
+    doubles = {
+        c.MEAN_TRAVEL_TIME: "mean_travel_time_s",
+        c.LOWER_TRAVEL_TIME: "lower_bound_travel_time_s",
+        c.UPPER_TRAVEL_TIME: "upper_bound_travel_time_s",
+        c.TRAVEL_DISTANCE: "travel_distance_m",
+    }
+
+    ids_valid = [
+        F.coalesce(typed[column] > 0, F.lit(False)) & matches(name, v.MOVEMENT_ID_PATTERN)
+        for name, column in (
+            (c.ORIGIN_ID, "origin_movement_id"),
+            (c.DESTINATION_ID, "destination_movement_id"),
+        )
+    ]
+    # Present numbers are finite non-negative decimals (a 400-digit integer casts to infinity).
+    numbers_valid = [
+        blank(name)
+        | matches(name, v.TRAVEL_TIME_PATTERN)
+        & F.coalesce(typed[column] < float("inf"), F.lit(False))
+        for name, column in doubles.items()
+    ]
+    required = [*c.REQUIRED_VALUES, *(f for f in (c.DAY_OF_WEEK, c.PERIOD) if f in present)]
+    breaks = {
+        c.MALFORMED_ROW: F.col(CORRUPT_RECORD).isNotNull(),
+        c.MISSING_FIELD: _any([blank(name) for name in required]),
+        c.BAD_MOVEMENT_ID: ~_all(ids_valid),
+        c.BAD_DATE_RANGE: ~F.col(dr.VALID),
+        c.BAD_TRAVEL_TIME: ~_all(numbers_valid),
+        c.NO_MEASUREMENT: blank(c.MEAN_TRAVEL_TIME),
+    }
+    # The first rule broken, in the contract's order. Not a CASE WHEN, which stops at the first
+    # rule broken: Spark computes a part shared by several rules (the date's pieces) once only
+    # where it is evaluated unconditionally, and a pass that needs the reason alone (the
+    # rejects) then re-evaluated those pieces over and over, six times slower than here.
+    verdicts = list(breaks)
+    first_broken = F.least(*(F.when(breaks[name], i) for i, name in enumerate(verdicts)))
+    reason = F.element_at(F.array(*map(F.lit, verdicts)), first_broken + 1)
+
+    return rows.select(
+        *kept,
+        reason.alias(REJECT_REASON),
+        *(value.alias(name) for name, value in typed.items()),
+    )
+
+
+def verdict_counts(classified: DataFrame) -> list[Column]:
+    """Aggregates for `DataFrame.observe`: logical rows, valid ones, and rows per reject reason
+    and without a measurement."""
+    reason = F.col(REJECT_REASON)
+    return [
+        F.count(F.lit(1)).alias("logical"),
+        F.count(F.when(reason.isNull(), True)).alias("valid"),
+        *(
+            F.count(F.when(reason == name, True)).alias(name)
+            for name in (*c.REJECT_REASONS, c.NO_MEASUREMENT)
+        ),
+    ]
+
+
+def city_range(rows: DataFrame) -> list[Column]:
+    """Aggregates for `DataFrame.observe`: the smallest and largest `city` value written (blank
+    ones aside), compared as city names are (case, '-', '_' and spaces ignored). When they are
+    one name, the job compares it with the folder's city."""
+    if c.CITY not in rows.columns:
+        return []
+    name = F.lower(F.btrim(F.regexp_replace(F.col(c.CITY), "[-_ \t]+", " "), F.lit(" ")))
+    written = F.when(name != "", name)
+    return [F.min(written).alias("city_min"), F.max(written).alias("city_max")]
+
+
+def table_rows(
+    classified: DataFrame, source_key: str, city: str, ingested_at: dt.datetime, source_format: str
+) -> DataFrame:
+    """The valid rows as the table holds them: the contract's columns and types, then the
+    partition columns (city from the key; year/month/day of the START date)."""
+    written_here = ("source_key", "ingested_at", "source_format")
+    return (
+        classified.where(F.col(REJECT_REASON).isNull())
+        .select(
+            *(F.col(name) for name in TABLE_COLUMNS if name not in written_here),
+            F.lit(source_key).alias("source_key"),
+            F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
+            F.lit(source_format).alias("source_format"),
+            F.lit(city).alias("city"),
+            F.year("start_date").alias("year"),
+            F.month("start_date").alias("month"),
+            F.dayofmonth("start_date").alias("day"),
+        )
+        .select(*(field.name for field in TABLE_SCHEMA.fields))
+    )
+
+
+def sorted_for_parquet(table: DataFrame) -> DataFrame:
+    """Rows sorted within each task by partition (as the partitioned writer needs) and then so
+    that equal values sit next to each other, which Parquet's encodings compress well."""
+    return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS)
+
+
+def rejected_rows(classified: DataFrame, fields: tuple[str, ...]) -> DataFrame:
+    """The rows set aside, in file order: their logical fields' original text (`fields`, the
+    format's), then why and where (and the row's text when it could not be split)."""
+    return (
+        classified.where(F.col(REJECT_REASON).isin(*c.REJECT_REASONS))
+        .select(
+            *(F.col(name) for name in fields if name in classified.columns),
+            F.col(REJECT_REASON),
+            F.col(SOURCE_ROW),
+            F.col(CORRUPT_RECORD).alias(RAW_RECORD),
+        )
+        .repartition(1)  # few rows: one CSV per run
+        .sortWithinPartitions(SOURCE_ROW)
+    )
