@@ -22,11 +22,14 @@ def _partition_value(athena_type: str, value: object) -> str:
     return quote_string(str(value)) if athena_type == "string" else str(int(value))  # type: ignore[call-overload]
 
 
-def create_table_sql(database: str, table: str, location: str) -> str:
-    """CREATE EXTERNAL TABLE for the contract's columns, partitions and Parquet storage."""
+def create_table_sql(
+    database: str, table: str, location: str, columns: Iterable[TableColumn] = DATA_COLUMNS
+) -> str:
+    """CREATE EXTERNAL TABLE for the contract's columns (or `columns`), partitions and Parquet
+    storage."""
     cols = ",\n  ".join(
         f"{quote_identifier(col.name)} {col.athena_type} COMMENT {quote_string(col.comment)}"
-        for col in DATA_COLUMNS
+        for col in columns
     )
     parts = ", ".join(f"{quote_identifier(p.name)} {p.athena_type}" for p in PARTITION_COLUMNS)
     return (
