@@ -80,6 +80,7 @@ def browser(tmp_path):
         options.add_argument(flag)
     profile = tmp_path / "chromium-profile"
     options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to read CSP refusals
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(120)
     yield driver

@@ -9,6 +9,7 @@ from web_support import Browserless, finished, latin1_export
 
 from lake.ui.graph import COLOURS
 from lake.ui.timeline import FAILED, SUCCEEDED
+from lake.ui.web.execution_view import short_reason
 
 
 def a_failed_upload(lake, tmp_path, name: str = "q2.csv") -> str:
@@ -121,3 +122,16 @@ def test_the_colours_are_the_graphs(quiet_web):
     for outcome in (SUCCEEDED, FAILED):
         stroke, fill = COLOURS[outcome]
         assert stroke in css and fill in css
+
+
+def test_a_spark_stack_trace_is_folded_out_of_the_reason():
+    reason = (
+        "Glue job run jr_1 ended FAILED: Py4JJavaError: An error occurred calling o1.parquet.\n"
+        ": org.apache.hadoop.fs.ParentNotDirectoryException: Parent path is not a directory\n"
+        "\tat org.apache.hadoop.fs.RawLocalFileSystem.mkdirs(RawLocalFileSystem.java:672)\n"
+        "\tat org.apache.spark.sql.Dataset.write(Dataset.scala:1)\n"
+    )
+    short = short_reason(reason)
+    assert short.endswith("Parent path is not a directory")
+    assert "RawLocalFileSystem" not in short
+    assert short_reason("x" * 5000).endswith(" …")

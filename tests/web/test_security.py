@@ -145,7 +145,7 @@ def test_every_response_carries_the_protective_headers(quiet_web):
     assert "script-src" not in policy  # no script at all
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ reading as the alert e-mail and the CLI), what the run took in, and the full eve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,22 @@ from lake.ui.timeline import NOT_REACHED, Timeline, event_time, read_timeline
 from lake.ui.views import event_note, event_outcome, state_of_event
 
 LOG_TAIL_BYTES = 200_000  # the end of a long log is where the failure is
+REASON_MAX = 800
+_STACK_FRAME = re.compile(r"^\s+at [\w$.<>/]+\(")  # a JVM stack line inside Glue's message
+
+
+def short_reason(reason: str | None) -> str | None:
+    """A readable cause without the JVM stack trace a Spark error drags along (the whole
+    cause stays on the page, folded)."""
+    if reason is None:
+        return None
+    lines = []
+    for line in reason.splitlines():
+        if _STACK_FRAME.match(line):
+            break
+        lines.append(line)
+    text = "\n".join(lines).strip()
+    return text if len(text) <= REASON_MAX else text[:REASON_MAX] + " …"
 
 
 @dataclass
@@ -133,7 +150,7 @@ def _state_rows(
                 seconds=run.seconds if run.entered else None,
                 attempts=run.attempts,
                 error=last.get("error"),
-                reason=story.readable_cause(last.get("cause")) if last else None,
+                reason=short_reason(story.readable_cause(last.get("cause"))) if last else None,
                 input=inputs.get(run.name),
                 output=run.output if run.status != NOT_REACHED else None,
             )

@@ -14,6 +14,7 @@ from lake.runtime import ExecutionRecord, Lake
 from lake.ui.graph import COLOURS
 from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED
 from lake.ui.views import duration, local_time
+from lake.ui.web.execution_view import short_reason
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 # An execution's status in the graph's palette (so a badge and the graph agree).
@@ -67,12 +68,14 @@ def install_filters(app: Flask) -> None:
     """The filters the templates use."""
     app.jinja_env.filters.update(
         when=_when,
+        clock=lambda value: "" if value is None else value.astimezone().strftime("%H:%M:%S"),
         took=duration,
         pretty_json=pretty_json,
         status_class=lambda status: OUTCOME_CLASS[STATUS_OUTCOME.get(status, NOT_REACHED)],
         outcome_class=lambda outcome: OUTCOME_CLASS.get(outcome, "not-reached"),
         thousands=lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else str(n)),
         seconds=lambda s: "" if s is None else f"{s:.1f} s",
+        short_reason=short_reason,
     )
     app.jinja_env.globals.update(statuses=STATUSES)
 

@@ -12,7 +12,7 @@
   (`Origin` / `Sec-Fetch-Site`); the console's forms carry a CSRF token (Flask-WTF) and the API
   needs headers a form cannot send (see sfn_protocol).
 - **Headers**: a Content-Security-Policy that allows no script and no other origin, no framing,
-  no MIME sniffing, no referrer (the token may be in a URL)."""
+  no MIME sniffing, no referrer to other sites."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ SECURITY_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own
+    # forms (Fetch standard), and the origin check would refuse them.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
