@@ -3,6 +3,7 @@ Stop requests with the CLI's semantics. Executions here fail at Validate: no Spa
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from web_support import Browserless, finished, latin1_export
@@ -135,3 +136,21 @@ def test_a_spark_stack_trace_is_folded_out_of_the_reason():
     assert short.endswith("Parent path is not a directory")
     assert "RawLocalFileSystem" not in short
     assert short_reason("x" * 5000).endswith(" …")
+
+
+def test_the_lake_chart_has_a_bar_per_day_and_labels_that_do_not_overlap():
+    import datetime as dt
+
+    from lake.ui.web.charts import LABEL_GAP, rows_per_day_chart
+
+    days = [(dt.date(2019, 1, 1) + dt.timedelta(days=i), 10 + i % 7) for i in range(0, 365, 2)]
+    svg = str(rows_per_day_chart(days, "rows in <script>"))
+    assert svg.count('class="bar') == len(days)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    xs = [
+        float(x)
+        for x in re.findall(r'<text x="([\d.]+)" y="\d+" class="tick" text-anchor="middle"', svg)
+    ]
+    assert len(xs) >= 4
+    assert all(b - a >= LABEL_GAP for a, b in itertools.pairwise(xs))
+    assert "<title>2019-01-01: 10 rows</title>" in svg

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 760, 190
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 34
+WIDTH, HEIGHT = 1100, 200
+LEFT, RIGHT, TOP, BOTTOM = 64, 40, 14, 34
+LABEL_GAP = 80  # the least room between two date labels, in pixels
 
 
 def rows_per_day_chart(days: Sequence[tuple[dt.date, int]], label: str) -> Markup:
@@ -49,9 +50,14 @@ def rows_per_day_chart(days: Sequence[tuple[dt.date, int]], label: str) -> Marku
             f'y="{TOP + plot_h - height:.1f}" width="{bar_w:.1f}" height="{height:.1f}">'
             f"<title>{day.isoformat()}: {rows:,} rows</title></rect>"
         )
+    placed: list[float] = []
     for day in _ticks(first, last):
+        x = x_of(day)
+        if placed and x - placed[-1] < LABEL_GAP:
+            continue  # too close to the label before: it would overlap
+        placed.append(x)
         parts.append(
-            f'<text x="{x_of(day):.1f}" y="{HEIGHT - 12}" class="tick" text-anchor="middle">'
+            f'<text x="{x:.1f}" y="{HEIGHT - 12}" class="tick" text-anchor="middle">'
             f"{escape(_tick_label(day, span))}</text>"
         )
     parts.append("</svg>")
@@ -71,10 +77,7 @@ def _ticks(first: dt.date, last: dt.date, most: int = 8) -> list[dt.date]:
                 marks.append(month)
             month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
     step = max(1, -(-len(marks) // max(most - 2, 1)))
-    chosen = [first, *marks[::step]]
-    if last != first and (last - chosen[-1]).days > span / 10:
-        chosen.append(last)
-    return chosen
+    return [first, *marks[::step]]
 
 
 def _tick_label(day: dt.date, span_days: int) -> str:
