@@ -4,8 +4,11 @@ file), which runs the real workflow with no Spark work."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -284,3 +287,21 @@ def test_a_body_that_is_not_a_json_object_is_a_client_error(quiet_web):
         )
         assert response.status == 400, body
         assert json.loads(response.data)["__type"] == "SerializationException"
+
+
+def test_the_readme_boto3_example_runs_against_the_console(quiet_web, quiet_lake, tmp_path):
+    # GIVEN a failed execution, and the README's example pointed at this console
+    [name] = failed_uploads(quiet_lake, tmp_path, 1)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    console = readme[readme.index("## Console") :]
+    example = re.search(r"```python\n(.*?)```", console, re.S).group(1)
+    assert 'endpoint_url="http://127.0.0.1:8080/"' in example
+    example = example.replace("http://127.0.0.1:8080/", quiet_web.url)
+    # WHEN it runs
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(example, "README.md", "exec"), {})
+    # THEN it printed the failure's cause and redrove the execution
+    assert printed.getvalue().startswith(f"{name} ")
+    assert "is not UTF-8" in printed.getvalue()
+    assert finished(quiet_lake, name).redrive_count == 1
