@@ -75,6 +75,14 @@ def test_stop_execution_aborts_a_running_execution(spark_web, spark_lake, tmp_pa
         what="the execution to reach Transform",
     )
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    # (StartExecution with its name and input answers with it, as AWS does while it runs;
+    # with another input the name is taken)
+    machine = spark_lake.home.state_machine_arn
+    same = spark_lake.execution(name).input
+    again = sfn.start_execution(stateMachineArn=machine, name=name, input=same)
+    assert again["executionArn"] == arn
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=machine, name=name, input="{}")
     # WHEN it is stopped
     stopped = sfn.stop_execution(executionArn=arn, error="Operator.Stopped", cause="by a test")
     # THEN it ends ABORTED at its next state boundary, with the given error and cause
