@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
-from web_support import block_staging, finished, good_export, latin1_export, wait_for
 
 from lake.ui.graph import COLOURS
 from lake.ui.timeline import SUCCEEDED
+
+from .web_support import block_staging, finished, good_export, latin1_export, wait_for
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console.png"
 SCREENSHOT_MAX_BYTES = 200_000

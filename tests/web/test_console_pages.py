@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 import re
 
-from web_support import Browserless, finished, latin1_export
-
 from lake.ui.graph import COLOURS
 from lake.ui.timeline import FAILED, SUCCEEDED
 from lake.ui.web.execution_view import short_reason
+
+from .web_support import Browserless, finished, latin1_export
 
 
 def a_failed_upload(lake, tmp_path, name: str = "q2.csv") -> str:

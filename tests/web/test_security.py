@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from web_support import (
+
+from lake.ui.web import start_web
+
+from .web_support import (
     Browserless,
     api_call,
     finished,
@@ -15,8 +18,6 @@ from web_support import (
     latin1_export,
     sfn_client,
 )
-
-from lake.ui.web import start_web
 
 HOSTILE = '<img src=x onerror="alert(1)">&amp;'
 TOKEN = "s3cret-token_for-tests"

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from web_support import (
+
+from .web_support import (
     api_call,
     assert_response_fits,
     finished,

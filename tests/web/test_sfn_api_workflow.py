@@ -5,7 +5,8 @@ one. Run under the Spark lock (see conftest)."""
 from __future__ import annotations
 
 import pytest
-from web_support import (
+
+from .web_support import (
     api_call,
     assert_response_fits,
     block_staging,
