@@ -7,7 +7,7 @@ The faces (`lake.ui`) import only what this package exports below."""
 
 from lake.asl import NotRedrivable
 from lake.aws.sql_engine import QueryOutcome
-from lake.runtime.api import Lake
+from lake.runtime.api import Lake, RedriveStatus, StateMachine
 from lake.runtime.errors import (
     EngineError,
     ExecutionAlreadyExists,
@@ -27,6 +27,8 @@ __all__ = [
     "NotRedrivable",
     "NotRunning",
     "QueryOutcome",
+    "RedriveStatus",
     "RemoteError",
+    "StateMachine",
     "StateMachineNotFound",
 ]

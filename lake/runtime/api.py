@@ -9,6 +9,7 @@ for the home (see `lake.runtime.service`), taken on first need and left on `clos
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import threading
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from typing import Any
 
 from contract.events import object_created_rule_pattern
 from contract.layout import EXPECTED_LAYOUT, RAW_PREFIX
-from lake.asl import StateMachineDefinition
+from lake.asl import DEFAULT_ROLE_ARN, NotRedrivable, StateMachineDefinition
+from lake.asl.redrive import plan_redrive
 from lake.aws.event_patterns import matches
 from lake.aws.events import object_created_event
 from lake.aws.s3 import copy_file_into
@@ -39,6 +41,30 @@ class StateMachine:
     definition_file: Path
     definition: StateMachineDefinition
 
+    @property
+    def definition_text(self) -> str:
+        """The definition as deployed: the ASL JSON with its placeholders substituted."""
+        return json.dumps(self.definition.raw, indent=2, ensure_ascii=False)
+
+    @property
+    def role_arn(self) -> str:
+        """The role its executions run as (locally a fixed, account-less role)."""
+        return DEFAULT_ROLE_ARN
+
+    @property
+    def created(self) -> dt.datetime:
+        """When this version of the definition was made: its ASL file's modification time."""
+        return dt.datetime.fromtimestamp(self.definition_file.stat().st_mtime, dt.UTC)
+
+
+@dataclass(frozen=True)
+class RedriveStatus:
+    """Whether an execution can be redriven now (DescribeExecution's redriveStatus) and, when
+    it cannot, AWS's reason."""
+
+    redrivable: bool
+    reason: str | None = None
+
 
 class Lake:
     """One lake home. Use as a context manager: leaving it leaves the engine (an engine this
@@ -51,6 +77,9 @@ class Lake:
         self._exits = contextlib.ExitStack()
         self._store: ExecutionStore | None = None
         self._machines: dict[str, StateMachine] | None = None
+        # The console serves requests on several threads: they take the engine and open the
+        # store once, not once each.
+        self._opening = threading.RLock()
 
     def __enter__(self) -> Lake:
         return self
@@ -100,10 +129,11 @@ class Lake:
 
     @property
     def store(self) -> ExecutionStore:
-        if self._store is None:
-            self.home.root.mkdir(parents=True, exist_ok=True)
-            self._store = ExecutionStore(self.home.db_path)
-        return self._store
+        with self._opening:
+            if self._store is None:
+                self.home.root.mkdir(parents=True, exist_ok=True)
+                self._store = ExecutionStore(self.home.db_path)
+            return self._store
 
     def executions(
         self, status: str | None = None, limit: int | None = None
@@ -124,6 +154,57 @@ class Lake:
     def history(self, identifier: str, after_id: int = 0) -> list[dict[str, Any]]:
         """An execution's history events (after event `after_id`), oldest first."""
         return self.store.events(self.execution(identifier).arn, after_id=after_id)
+
+    # --- pages of the lists (ListExecutions, GetExecutionHistory) ----------------------------
+    def execution_page(
+        self,
+        *,
+        state_machine: str | None = None,
+        status: str | None = None,
+        redriven: bool | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        """One page of executions, newest first: those of one state machine (name or ARN) and
+        status when given, redriven or never redriven when `redriven` says, that come after the
+        execution ARN `after` (the cursor a previous page returned). Returns the page and the
+        cursor of the next one (None on the last page). A cursor names an execution, so the
+        pages stay in step while new executions start."""
+        arn = self.state_machine(state_machine).arn if state_machine else None
+        records = self.store.list_executions(status=status, state_machine_arn=arn)
+        if redriven is not None:
+            records = [r for r in records if (r.redrive_count > 0) == redriven]
+        if after is not None:
+            position = next((i for i, r in enumerate(records) if r.arn == after), None)
+            if position is None:
+                raise ValueError(f"no execution {after!r} in this list to continue after")
+            records = records[position + 1 :]
+        page = records[: max(1, limit)]
+        return page, (page[-1].arn if len(records) > len(page) else None)
+
+    def history_page(
+        self, identifier: str, *, reverse: bool = False, after_id: int = 0, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of an execution's history: oldest first from after event `after_id`, or
+        with `reverse` newest first from before it (0: from the newest). Returns the events and
+        the event id to continue from (None on the last page)."""
+        events = self.history(identifier)
+        if reverse:
+            events = [e for e in reversed(events) if not after_id or e["id"] < after_id]
+        else:
+            events = [e for e in events if e["id"] > after_id]
+        page = events[: max(1, limit)]
+        return page, (page[-1]["id"] if len(events) > len(page) else None)
+
+    def redrive_status(self, record: ExecutionRecord) -> RedriveStatus:
+        """Whether RedriveExecution would take this execution now, by AWS's rules (ended badly,
+        within the redrivable period, under the redrive and history limits)."""
+        events = self.store.events(record.arn)
+        try:
+            plan_redrive(self.definition_of(record), events, dt.datetime.now(dt.UTC))
+        except NotRedrivable as refusal:
+            return RedriveStatus(False, str(refusal))
+        return RedriveStatus(True)
 
     def manifest(self, record: ExecutionRecord) -> dict[str, Any]:
         """What the Glue job reported for the execution: the manifest it wrote in the curated
@@ -153,11 +234,12 @@ class Lake:
         return self._engine_api().remote
 
     def _engine_api(self) -> EngineAPI:
-        if self._engine is None:
-            self._engine = self._exits.enter_context(
-                engine_access(self.home, **self._engine_options)
-            )
-        return self._engine
+        with self._opening:
+            if self._engine is None:
+                self._engine = self._exits.enter_context(
+                    engine_access(self.home, **self._engine_options)
+                )
+            return self._engine
 
     def check_upload(self, key: str) -> None:
         """Raise ValueError, saying why, when an upload to `key` would not start the workflow."""

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from functions.story import readable_cause
 from lake.runtime import ExecutionRecord, QueryOutcome
-from lake.ui.timeline import event_time, failure_details
+from lake.ui.timeline import CAUGHT, FAILED, SUCCEEDED, event_time, failure_details
 
 STATUS_STYLE = {
     "SUCCEEDED": "green",
@@ -82,7 +82,8 @@ def describe_panel(record: ExecutionRecord) -> RenderableType:
     return table
 
 
-def _event_note(event: dict[str, Any]) -> str:
+def event_note(event: dict[str, Any]) -> str:
+    """A history event in a few words: its error and readable cause, or the task it called."""
     kind = event["type"]
     details = failure_details(event)
     if details:
@@ -97,11 +98,24 @@ def _event_note(event: dict[str, Any]) -> str:
     return ""
 
 
-def _state_of(event: dict[str, Any]) -> str:
+def state_of_event(event: dict[str, Any]) -> str:
+    """The state a StateEntered/StateExited event names ("" for other events)."""
     for key in ("stateEnteredEventDetails", "stateExitedEventDetails"):
         if key in event:
             return event[key].get("name", "")
     return ""
+
+
+def event_outcome(kind: str) -> str | None:
+    """How a history event type reads: a failure, a success, a redrive or abort (CAUGHT, the
+    graph's orange), or nothing in particular (None)."""
+    if "Failed" in kind or "TimedOut" in kind:
+        return FAILED
+    if kind.endswith("Succeeded"):
+        return SUCCEEDED
+    if "Redriven" in kind or "Aborted" in kind:
+        return CAUGHT
+    return None
 
 
 def history_table(events: list[dict[str, Any]]) -> Table:
@@ -111,25 +125,17 @@ def history_table(events: list[dict[str, Any]]) -> Table:
     start = event_time(events[0]) if events else None
     current = ""
     for event in events:
-        current = _state_of(event) or current
+        current = state_of_event(event) or current
         when = event_time(event)
         kind = event["type"]
-        style = (
-            "red"
-            if "Failed" in kind or "TimedOut" in kind
-            else (
-                "green"
-                if kind.endswith("Succeeded")
-                else ("yellow" if "Redriven" in kind or "Aborted" in kind else "")
-            )
-        )
+        style = {SUCCEEDED: "green", FAILED: "red", CAUGHT: "yellow"}.get(event_outcome(kind), "")
         table.add_row(
             str(event["id"]),
             Text(kind, style),
-            _state_of(event) or (current if kind.startswith("Task") else ""),
+            state_of_event(event) or (current if kind.startswith("Task") else ""),
             local_time(when),
             f"{(when - start).total_seconds():.1f}" if start else "",
-            _event_note(event),
+            event_note(event),
         )
     return table
 
