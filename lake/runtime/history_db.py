@@ -1,5 +1,5 @@
-"""The execution database of a lake home: executions, their AWS-style history, and the ledger
-of raw objects already handed to the workflow.
+"""The execution database of a lake home: executions, their AWS-style history, the Map Runs of
+Distributed Map states, and the ledger of raw objects already handed to the workflow.
 
 SQLite in WAL mode: one process writes (the engine's owner, see lake.runtime.service) while any
 number of `lake` processes read, without blocking each other. History events are stored the moment
@@ -33,9 +33,30 @@ CREATE TABLE IF NOT EXISTS executions (
     redrive_date REAL,
     source_bucket TEXT,
     source_key TEXT,
-    rerun_of TEXT
+    rerun_of TEXT,
+    parent_arn TEXT,
+    map_run_arn TEXT,
+    map_item_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (start_date);
+CREATE TABLE IF NOT EXISTS map_runs (
+    map_run_arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    state_name TEXT NOT NULL,
+    state_machine_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_date REAL NOT NULL,
+    stop_date REAL,
+    max_concurrency INTEGER NOT NULL,
+    tolerated_failure_percentage REAL NOT NULL,
+    tolerated_failure_count INTEGER NOT NULL,
+    item_counts TEXT NOT NULL,
+    execution_counts TEXT NOT NULL,
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    cause TEXT
+);
+CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution_arn);
 CREATE TABLE IF NOT EXISTS events (
     execution_arn TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -54,6 +75,12 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key, size, mtime_ns)
 );
 """
+# Columns added after the first release: a database made before them gains them in place.
+_ADDED_COLUMNS = {"parent_arn": "TEXT", "map_run_arn": "TEXT", "map_item_index": "INTEGER"}
+_INDEXES_OF_ADDED = (
+    "CREATE INDEX IF NOT EXISTS executions_by_parent ON executions (parent_arn)",
+    "CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn)",
+)
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -76,6 +103,9 @@ class ExecutionRecord:
     source_bucket: str | None = None
     source_key: str | None = None
     rerun_of: str | None = None
+    parent_arn: str | None = None  # the execution whose task started it (startExecution)
+    map_run_arn: str | None = None  # set for a child execution of a Distributed Map's Map Run
+    map_item_index: int | None = None  # which item (or first item of a batch) that child ran
 
     @property
     def started(self) -> dt.datetime:
@@ -111,10 +141,62 @@ class ExecutionRecord:
             "sourceBucket": self.source_bucket,
             "sourceKey": self.source_key,
             "rerunOf": self.rerun_of,
+            "parentArn": self.parent_arn,
+            "mapRunArn": self.map_run_arn,
         }
 
 
 _COLUMNS = [f.name for f in fields(ExecutionRecord)]
+
+
+@dataclass
+class MapRunRecord:
+    """A Map Run as DescribeMapRun shows it (`item_counts`, `execution_counts`: its counts by
+    pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten)."""
+
+    map_run_arn: str
+    execution_arn: str
+    state_name: str
+    state_machine_arn: str  # its child executions': <parent state machine>/<label>
+    status: str
+    start_date: float
+    max_concurrency: int
+    tolerated_failure_percentage: float
+    tolerated_failure_count: int
+    item_counts: dict[str, int]
+    execution_counts: dict[str, int]
+    stop_date: float | None = None
+    redrive_count: int = 0
+    error: str | None = None
+    cause: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """DescribeMapRun's answer (ISO dates), plus the Map state's name."""
+
+        def iso(value: float | None) -> str | None:
+            return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC).isoformat()
+
+        described = {
+            "mapRunArn": self.map_run_arn,
+            "executionArn": self.execution_arn,
+            "stateName": self.state_name,
+            "status": self.status,
+            "startDate": iso(self.start_date),
+            "stopDate": iso(self.stop_date),
+            "maxConcurrency": self.max_concurrency,
+            "toleratedFailurePercentage": self.tolerated_failure_percentage,
+            "toleratedFailureCount": self.tolerated_failure_count,
+            "itemCounts": dict(self.item_counts),
+            "executionCounts": dict(self.execution_counts),
+            "redriveCount": self.redrive_count,
+        }
+        if self.error is not None:
+            described["error"], described["cause"] = self.error, self.cause
+        return described
+
+
+_MAP_RUN_COLUMNS = [f.name for f in fields(MapRunRecord)]
+_JSON_COLUMNS = ("item_counts", "execution_counts")
 
 
 class ExecutionStore:
@@ -131,7 +213,17 @@ class ExecutionStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            self._add_new_columns()
             self._conn.commit()
+
+    def _add_new_columns(self) -> None:
+        """Upgrade a database made by an earlier version in place: add the columns it lacks."""
+        present = {row["name"] for row in self._conn.execute("PRAGMA table_info(executions)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._conn.execute(f"ALTER TABLE executions ADD COLUMN {name} {kind}")
+        for statement in _INDEXES_OF_ADDED:
+            self._conn.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -183,18 +275,69 @@ class ExecutionStore:
         status: str | None = None,
         limit: int | None = None,
         state_machine_arn: str | None = None,
+        map_run_arn: str | None = None,
+        parent_arn: str | None = None,
     ) -> list[ExecutionRecord]:
-        """Newest first; of one status and of one state machine when given."""
+        """Newest first; of one status, of one state machine, started by one parent when given.
+        A Map Run's child executions are listed only by their `map_run_arn` (as ListExecutions
+        lists them only by mapRunArn)."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM executions"
-        where = {"status": status, "state_machine_arn": state_machine_arn}
+        where = {
+            "status": status,
+            "state_machine_arn": state_machine_arn,
+            "map_run_arn": map_run_arn,
+            "parent_arn": parent_arn,
+        }
         conditions = [f"{name} = ?" for name, value in where.items() if value]
         params = tuple(value for value in where.values() if value)
+        if not map_run_arn:
+            conditions.append("map_run_arn IS NULL")
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         sql += " ORDER BY start_date DESC, rowid DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [ExecutionRecord(**dict(row)) for row in self._read(sql, params)]
+
+    # --- map runs ------------------------------------------------------------------------
+    def save_map_run(self, run: MapRunRecord) -> None:
+        """Insert or replace a Map Run (it changes as its child executions start and end)."""
+        values = [
+            json.dumps(getattr(run, c)) if c in _JSON_COLUMNS else getattr(run, c)
+            for c in _MAP_RUN_COLUMNS
+        ]
+        placeholders = ", ".join("?" for _ in _MAP_RUN_COLUMNS)
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO map_runs ({', '.join(_MAP_RUN_COLUMNS)}) "
+                f"VALUES ({placeholders})",
+                values,
+            )
+
+    def _map_run(self, row: sqlite3.Row) -> MapRunRecord:
+        values = dict(row)
+        for column in _JSON_COLUMNS:
+            values[column] = json.loads(values[column])
+        return MapRunRecord(**values)
+
+    def find_map_run(self, map_run_arn: str) -> MapRunRecord | None:
+        rows = self._read(
+            f"SELECT {', '.join(_MAP_RUN_COLUMNS)} FROM map_runs WHERE map_run_arn = ?",
+            (map_run_arn,),
+        )
+        return self._map_run(rows[0]) if rows else None
+
+    def map_runs(self, execution_arn: str | None = None, status: str | None = None):
+        """Map Runs, oldest first: of one execution, of one status, when given."""
+        sql = f"SELECT {', '.join(_MAP_RUN_COLUMNS)} FROM map_runs"
+        where = {"execution_arn": execution_arn, "status": status}
+        conditions = [f"{name} = ?" for name, value in where.items() if value]
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        rows = self._read(
+            sql + " ORDER BY start_date, rowid", tuple(v for v in where.values() if v)
+        )
+        return [self._map_run(row) for row in rows]
 
     # --- history -------------------------------------------------------------------------
     def add_event(self, execution_arn: str, event: Mapping[str, Any]) -> None:

@@ -1,0 +1,201 @@
+"""The backfill in the local runtime, without Spark: the real backfill ASL file drives an ingest
+workflow cut down to its real Validate state and a short Wait, so that the parent, its Map Run,
+the Map Run's child executions and the ingest executions they start are all recorded, linked and
+bounded as on AWS."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import settings
+from lake.asl import TaskDoesNotExist
+from lake.home import LakeHome
+from lake.runtime import Lake
+from lake.runtime.engine import Engine
+from lake.ui.generate import generate
+
+CITY = "travel_times/lima/"
+
+
+def _ingest_definition(tmp_path, wait_seconds: int = 0):
+    """The ingest workflow's Validate state (the real handler), then a Wait standing in for
+    the Glue job."""
+    ingest = json.loads(settings.STATE_MACHINE_FILE.read_text())
+    validate = dict(ingest["States"]["Validate"], Next="Transform")
+    states = {
+        "Validate": validate,
+        "Transform": {"Type": "Wait", "Seconds": wait_seconds, "End": True},
+    }
+    path = tmp_path / "ingest.asl.json"
+    path.write_text(json.dumps({"StartAt": "Validate", "States": states}))
+    return path
+
+
+def _put(home: LakeHome, key: str, data: bytes | None = None, seed: int = 1) -> None:
+    path = home.object_path(home.settings.raw_bucket, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if data is None:
+        generate(path, rows=20, seed=seed, zones=5, date_ranges=1)
+    else:
+        path.write_bytes(data)
+
+
+def _backfill(engine: Engine, **options) -> str:
+    machine = engine.home.settings.backfill_state_machine_name
+    name = engine.start(machine, {"prefix": CITY, **options})
+    engine.wait_idle()
+    return name
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = LakeHome(tmp_path / "home").ensure()
+    _put(home, f"{CITY}a.csv", seed=1)
+    _put(home, f"{CITY}b.csv", seed=2)
+    _put(home, f"{CITY}bad.csv", b"\xff\xfe not text at all\n")
+    _put(home, f"{CITY}notes.txt", b"not an export")
+    return home
+
+
+def test_a_backfill_runs_one_ingest_execution_per_export_each_linked_to_it(home, tmp_path):
+    # GIVEN two good exports, one the validator rejects and a file that is no export
+    with Engine(home, definition_file=_ingest_definition(tmp_path)) as engine:
+        # WHEN the prefix is backfilled (one failure in four tolerated)
+        name = _backfill(engine, tolerated_failure_percentage=50)
+    lake = Lake(home)
+    parent = lake.execution(name)
+    # THEN the parent succeeded, and its Map Run counts the items as DescribeMapRun does
+    assert parent.status == "SUCCEEDED", parent.cause
+    [run] = lake.map_runs(name)
+    assert run.status == "SUCCEEDED" and run.state_name == "ReprocessFiles"
+    assert run.item_counts | {} == {
+        "pending": 0,
+        "running": 0,
+        "succeeded": 3,
+        "failed": 1,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": 4,
+        "resultsWritten": 4,
+    }
+    # AND each item ran as a child execution of the Map Run, recorded with its history
+    items = lake.map_run_children(run.map_run_arn)
+    assert len(items) == 4 and {i.parent_arn for i in items} == {parent.arn}
+    assert all(lake.history(i.arn)[0]["type"] == "ExecutionStarted" for i in items)
+    # AND each export started a normal ingest execution, named and recorded after its file
+    ingested = lake.started_executions(name)
+    assert sorted(e.source_key for e in ingested) == [
+        f"{CITY}a.csv",
+        f"{CITY}b.csv",
+        f"{CITY}bad.csv",
+    ]
+    assert {e.state_machine_arn for e in ingested} == {home.state_machine_arn}
+    assert {e.status for e in ingested if not e.source_key.endswith("bad.csv")} == {"SUCCEEDED"}
+    [bad] = [e for e in ingested if e.source_key.endswith("bad.csv")]
+    assert (bad.status, bad.error) == ("FAILED", "NotUtf8")
+    assert lake.started_by(bad).arn == parent.arn
+    # AND the ingest executions are listed like any, the Map Run's own children are not
+    listed = {e.arn for e in lake.executions()}
+    assert {e.arn for e in ingested} | {parent.arn} == listed
+    # AND the failed one alerted, as any failed ingest execution does
+    assert [a["subject"] for a in lake.alerts()] == [
+        f"{home.settings.state_machine_name} FAILED at Validate: bad.csv"
+    ]
+    # AND the results were written to the curated bucket under backfills/
+    output = json.loads(parent.output)
+    manifest = home.object_path(
+        home.settings.curated_bucket, output["results"]["ResultWriterDetails"]["Key"]
+    )
+    assert manifest.is_file() and manifest.parent.parent.name == "backfills"
+
+
+def _peak_running(records) -> int:
+    """The most executions whose [start, stop] overlapped at any moment."""
+    edges = sorted(
+        [(r.start_date, 1) for r in records] + [(r.stop_date, -1) for r in records],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_max_concurrency_bounds_the_ingest_executions_a_backfill_runs_at_once(home, tmp_path):
+    for i in range(5):
+        _put(home, f"{CITY}more-{i}.csv", seed=10 + i)
+    # GIVEN an ingest pool of 4, and ingest executions that each take a moment
+    definition = _ingest_definition(tmp_path, wait_seconds=1)
+    with Engine(home, definition_file=definition, parallel=4, time_scale=0.2) as engine:
+        # WHEN a backfill may run 2 at once
+        name = _backfill(engine, max_concurrency=2, tolerated_failure_percentage=100)
+    # THEN never more than 2 of its ingest executions ran at once, and 2 did
+    ingested = Lake(home).started_executions(name)
+    assert len(ingested) == 8
+    assert _peak_running(ingested) == 2
+
+
+def test_a_backfill_wider_than_the_ingest_pool_does_not_deadlock(home, tmp_path):
+    # GIVEN an ingest pool of 1 and a backfill allowed 5 at once (its parent has its own pool)
+    with Engine(home, definition_file=_ingest_definition(tmp_path), parallel=1) as engine:
+        done = threading.Event()
+        names = []
+
+        def run() -> None:
+            names.append(_backfill(engine, max_concurrency=5, tolerated_failure_percentage=100))
+            done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        # THEN it finishes: the children queue for the ingest pool, the parent waits apart
+        assert done.wait(60), "the backfill did not finish"
+    parent = Lake(home).execution(names[0])
+    assert parent.status == "SUCCEEDED"
+    assert _peak_running(Lake(home).started_executions(parent.name)) <= 5
+
+
+def test_only_failed_reprocesses_exactly_the_keys_not_published_in_their_version(home, tmp_path):
+    from lake.aws.s3 import file_etag
+
+    # GIVEN commit records (as the job writes them) saying a.csv is published in its current
+    # version and b.csv in an older one
+    curated, raw = home.settings.curated_bucket, home.settings.raw_bucket
+    for name, etag in (
+        ("a.csv", file_etag(home.object_path(raw, f"{CITY}a.csv"))),
+        ("b.csv", '"old"'),
+    ):
+        record = home.object_path(curated, f"_commits/{CITY}{name}.json")
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(
+            json.dumps(
+                {
+                    "source_key": f"{CITY}{name}",
+                    "source_etag": etag.strip('"'),
+                    "version_id": "v",
+                    "sequencer": "1",
+                    "run_id": "r",
+                    "committed_at": "2026-01-01T00:00:00Z",
+                    "files": [],
+                }
+            )
+        )
+    with Engine(home, definition_file=_ingest_definition(tmp_path)) as engine:
+        name = _backfill(engine, only_failed=True, tolerated_failure_percentage=100)
+    # THEN only b.csv (older version) and bad.csv (never published) went through again
+    ingested = Lake(home).started_executions(name)
+    assert sorted(e.source_key for e in ingested) == [f"{CITY}b.csv", f"{CITY}bad.csv"]
+
+
+def test_the_engine_serves_task_tokens_to_every_state_machine_through_one_registry(home):
+    with Engine(home) as engine:
+        assert all(e.task_tokens is engine.task_tokens for e in engine.workflows.values())
+        token = engine.task_tokens.issue("arn:execution", "Approve")
+        engine.send_task_success(token, '{"approved": true}')
+        outcome, _ = engine.task_tokens.wait(token, 0)
+        assert outcome.succeeded and json.loads(outcome.output) == {"approved": True}
+        engine.task_tokens.close(token, timed_out=False)
+        with pytest.raises(TaskDoesNotExist):
+            engine.send_task_heartbeat(token)
