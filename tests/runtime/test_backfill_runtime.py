@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 
 import pytest
 
@@ -199,3 +200,41 @@ def test_the_engine_serves_task_tokens_to_every_state_machine_through_one_regist
         engine.task_tokens.close(token, timed_out=False)
         with pytest.raises(TaskDoesNotExist):
             engine.send_task_heartbeat(token)
+
+
+def test_redriving_a_failed_backfill_redrives_only_its_map_runs_failed_children(home, tmp_path):
+    """Step Functions guide, "Redriving Map Runs", in the runtime: the Map Run's children come
+    back from the history database; only bad.csv's child runs again (starting a new ingest
+    execution for it), the other files are not re-processed."""
+    with Engine(home, definition_file=_ingest_definition(tmp_path), parallel=2) as engine:
+        # GIVEN a backfill that tolerates no failure, failed by bad.csv
+        name = _backfill(engine, tolerated_failure_percentage=0, max_concurrency=1)
+        lake = Lake(home)
+        assert lake.execution(name).status == "FAILED"
+        [run] = lake.map_runs(name)
+        before = {e.source_key: e.name for e in lake.started_executions(name)}
+        # WHEN bad.csv is fixed and the backfill redriven
+        _put(home, f"{CITY}bad.csv", seed=9)
+        engine.redrive(name)
+        engine.wait_idle()
+    # THEN it succeeds, its Map Run redriven (same ARN), every file now in
+    parent = lake.execution(name)
+    assert (parent.status, parent.redrive_count) == ("SUCCEEDED", 1)
+    [again] = lake.map_runs(name)
+    assert again.map_run_arn == run.map_run_arn and again.redrive_count == 1
+    assert (again.item_counts["succeeded"], again.item_counts["total"]) == (4, 4)
+    events = [e["type"] for e in lake.history(name)]
+    assert events.count("MapRunStarted") == 1 and events.count("MapRunRedriven") == 1
+    # AND only the files that had not succeeded went through the ingest workflow again
+    after = lake.started_executions(name)
+    again_per_key = Counter(e.source_key for e in after)
+    for key, execution in before.items():
+        ingest = lake.execution(execution)
+        expected = 1 if ingest.status == "SUCCEEDED" else 2
+        assert again_per_key[key] == expected, (key, ingest.status)
+    # AND the redriven child execution kept its ARN and continued its history
+    children = lake.map_run_children(run.map_run_arn)
+    redriven = [c for c in children if c.redrive_count]
+    assert redriven and all(c.status == "SUCCEEDED" for c in children)
+    for child in redriven:
+        assert [e["type"] for e in lake.history(child.arn)].count("ExecutionRedriven") == 1
