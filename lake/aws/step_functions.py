@@ -3,7 +3,8 @@ integration (request-response, `.sync` and `.sync:2`), played by the local runti
 executions.
 
 Step Functions guide, "Start a new AWS Step Functions state machine from a running execution"
-(connect-stepfunctions): StartExecution's response is `{ExecutionArn, StartDate}`; with `.sync`
+(connect-stepfunctions): StartExecution's response is `{ExecutionArn, StartDate}` (also what
+`.waitForTaskToken` records before the task waits for its token); with `.sync`
 and `.sync:2` the task waits for the child and returns DescribeExecution's answer (`Output` as a
 JSON string with `.sync`, as JSON with `.sync:2`; `Input` likewise); a child that did not succeed
 fails the task with `States.TaskFailed` and that answer as its cause. The runtime links the child
@@ -23,6 +24,7 @@ from lake.asl import TaskFailure, TaskRequest
 START_EXECUTION = "arn:aws:states:::states:startExecution"
 START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync"
 START_EXECUTION_SYNC_2 = "arn:aws:states:::states:startExecution.sync:2"
+START_EXECUTION_CALLBACK = "arn:aws:states:::states:startExecution.waitForTaskToken"
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 
 

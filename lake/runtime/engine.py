@@ -39,6 +39,7 @@ from lake.aws.sns import LocalSnsClient, publish, topic_arn
 from lake.aws.sql_engine import QueryOutcome, run_sql
 from lake.aws.step_functions import (
     START_EXECUTION,
+    START_EXECUTION_CALLBACK,
     START_EXECUTION_SYNC,
     START_EXECUTION_SYNC_2,
     StartExecution,
@@ -153,6 +154,8 @@ class Engine:
             START_EXECUTION: StartExecution(children, ""),
             START_EXECUTION_SYNC: StartExecution(children, ".sync"),
             START_EXECUTION_SYNC_2: StartExecution(children, ".sync:2"),
+            # the child gets $$.Task.Token in its input; the task waits for SendTaskSuccess
+            START_EXECUTION_CALLBACK: StartExecution(children, ""),
         }
         for name, definition in definitions.items():
             absent = sorted(definition.resources() - set(integrations))

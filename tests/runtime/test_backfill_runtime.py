@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -188,6 +189,59 @@ def test_only_failed_reprocesses_exactly_the_keys_not_published_in_their_version
     # THEN only b.csv (older version) and bad.csv (never published) went through again
     ingested = Lake(home).started_executions(name)
     assert sorted(e.source_key for e in ingested) == [f"{CITY}b.csv", f"{CITY}bad.csv"]
+
+
+def _waiting_for_a_token(tmp_path, backfill_arn: str):
+    """An 'ingest' workflow that starts a child with its task token and waits for it (Step
+    Functions guide, "Wait for a Callback with Task Token")."""
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+        "Parameters": {
+            "StateMachineArn": backfill_arn,
+            "Input": {"prefix": "travel_times/nowhere/", "token.$": "$$.Task.Token"},
+        },
+        "HeartbeatSeconds": 600,
+        "End": True,
+    }
+    path = tmp_path / "callback.asl.json"
+    path.write_text(json.dumps({"StartAt": "Approval", "States": {"Approval": state}}))
+    return path
+
+
+@pytest.mark.parametrize("answer", ["success", "failure"])
+def test_a_task_waiting_for_its_token_is_answered_through_the_engine(home, tmp_path, answer):
+    backfill_arn = home.state_machine_arn_of(home.settings.backfill_state_machine_name)
+    with Engine(home, definition_file=_waiting_for_a_token(tmp_path, backfill_arn)) as engine:
+        # GIVEN an execution whose task started a child with its token, and waits
+        name = engine.start(home.settings.state_machine_name, {})
+        lake = Lake(home)
+        deadline = time.monotonic() + 30
+        while not engine.task_tokens.waiting() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the task records TaskSubmitted, then waits for its token
+        [child] = lake.started_executions(name)
+        token = json.loads(child.input)["token"]
+        assert [w["taskToken"] for w in engine.task_tokens.waiting()] == [token]
+        backfills = engine.workflows[home.settings.backfill_state_machine_name]
+        assert backfills.wait_for(child.arn).status == "SUCCEEDED"  # it listed nothing
+        # WHEN the token is answered (as `lake send-task-...` does, through the engine)
+        engine.send_task_heartbeat(token)
+        if answer == "success":
+            engine.send_task_success(token, '{"approved": true}')
+        else:
+            engine.send_task_failure(token, "Rejected", "no, thank you")
+        engine.wait_idle()
+    # THEN the waiting task ends with that answer
+    record = lake.execution(name)
+    if answer == "success":
+        assert (record.status, json.loads(record.output)) == ("SUCCEEDED", {"approved": True})
+    else:
+        assert (record.status, record.error, record.cause) == (
+            "FAILED",
+            "Rejected",
+            "no, thank you",
+        )
+    assert lake.started_by(child).name == name
 
 
 def test_the_engine_serves_task_tokens_to_every_state_machine_through_one_registry(home):
