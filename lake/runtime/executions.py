@@ -22,14 +22,9 @@ from lake.asl.history import to_json
 from lake.home import LakeHome
 from lake.runtime.errors import ExecutionAlreadyExists, ExecutionNotFound, NotRunning
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+from lake.runtime.recovery import INTERRUPTED, INTERRUPTED_CAUSE, recover_interrupted
 
-# An execution left RUNNING by a process that is gone (killed, crashed, or stopped with Ctrl-C
-# mid-run) is closed with this error; `lake watch` starts its file again.
-INTERRUPTED = "Lake.Interrupted"
-INTERRUPTED_CAUSE = (
-    "The lake process running this execution stopped before it finished. `lake watch` starts "
-    "the file again when it starts; or run `lake redrive {name}`."
-)
+__all__ = ["INTERRUPTED", "INTERRUPTED_CAUSE", "Executions", "execution_name_for"]
 
 
 def execution_name_for(key: str, at: dt.datetime | None = None) -> str:
@@ -228,46 +223,9 @@ class Executions:
                 future.exception()
 
     def recover_interrupted(self) -> list[ExecutionRecord]:
-        """Close executions left RUNNING by a process that is gone (the engine's owner runs
-        this, so no one else runs them): ABORTED with `Lake.Interrupted`, an ExecutionAborted
-        event appended so history and redrive stay coherent; their Map Runs and the Map Runs'
-        running children likewise. No alert: nobody aborted them."""
-        orphans = self.store.list_executions(
-            status="RUNNING", state_machine_arn=self.state_machine_arn
-        )
-        now = dt.datetime.now(dt.UTC)
-        for record in orphans:
-            self._close_interrupted(record, now)
-            for map_run in self.store.map_runs(execution_arn=record.arn, status="RUNNING"):
-                children = self.store.list_executions(
-                    status="RUNNING", map_run_arn=map_run.map_run_arn
-                )
-                for child in children:
-                    self._close_interrupted(child, now)
-                counts = map_run.execution_counts
-                counts["aborted"] += counts["running"] + counts["pending"]
-                counts["running"] = counts["pending"] = 0
-                map_run.status, map_run.stop_date = "ABORTED", now.timestamp()
-                self.store.save_map_run(map_run)
-        return orphans
-
-    def _close_interrupted(self, record: ExecutionRecord, now: dt.datetime) -> None:
-        events = self.store.events(record.arn)
-        last_id = events[-1]["id"] if events else 0
-        cause = INTERRUPTED_CAUSE.format(name=record.name)
-        self.store.add_event(
-            record.arn,
-            {
-                "timestamp": now.isoformat(),
-                "type": "ExecutionAborted",
-                "id": last_id + 1,
-                "previousEventId": last_id,
-                "executionAbortedEventDetails": {"error": INTERRUPTED, "cause": cause},
-            },
-        )
-        self.store.update_execution(
-            record.arn, status="ABORTED", error=INTERRUPTED, cause=cause, stop_date=now.timestamp()
-        )
+        """Close executions of this state machine left RUNNING by a process that is gone (see
+        `lake.runtime.recovery`)."""
+        return recover_interrupted(self.store, self.state_machine_arn)
 
     # --- running -----------------------------------------------------------------------------
     def _submit(self, fn: Callable[..., Any], *args: Any) -> Future:

@@ -17,6 +17,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from lake.runtime.map_run_table import MAP_RUNS_SCHEMA, MapRunRecord, MapRunTable
+
+__all__ = ["ExecutionRecord", "ExecutionStore", "MapRunRecord"]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
     arn TEXT PRIMARY KEY,
@@ -39,24 +43,7 @@ CREATE TABLE IF NOT EXISTS executions (
     map_item_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (start_date);
-CREATE TABLE IF NOT EXISTS map_runs (
-    map_run_arn TEXT PRIMARY KEY,
-    execution_arn TEXT NOT NULL,
-    state_name TEXT NOT NULL,
-    state_machine_arn TEXT NOT NULL,
-    status TEXT NOT NULL,
-    start_date REAL NOT NULL,
-    stop_date REAL,
-    max_concurrency INTEGER NOT NULL,
-    tolerated_failure_percentage REAL NOT NULL,
-    tolerated_failure_count INTEGER NOT NULL,
-    item_counts TEXT NOT NULL,
-    execution_counts TEXT NOT NULL,
-    redrive_count INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    cause TEXT
-);
-CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution_arn);
+
 CREATE TABLE IF NOT EXISTS events (
     execution_arn TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -149,57 +136,7 @@ class ExecutionRecord:
 _COLUMNS = [f.name for f in fields(ExecutionRecord)]
 
 
-@dataclass
-class MapRunRecord:
-    """A Map Run as DescribeMapRun shows it (`item_counts`, `execution_counts`: its counts by
-    pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten)."""
-
-    map_run_arn: str
-    execution_arn: str
-    state_name: str
-    state_machine_arn: str  # its child executions': <parent state machine>/<label>
-    status: str
-    start_date: float
-    max_concurrency: int
-    tolerated_failure_percentage: float
-    tolerated_failure_count: int
-    item_counts: dict[str, int]
-    execution_counts: dict[str, int]
-    stop_date: float | None = None
-    redrive_count: int = 0
-    error: str | None = None
-    cause: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """DescribeMapRun's answer (ISO dates), plus the Map state's name."""
-
-        def iso(value: float | None) -> str | None:
-            return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC).isoformat()
-
-        described = {
-            "mapRunArn": self.map_run_arn,
-            "executionArn": self.execution_arn,
-            "stateName": self.state_name,
-            "status": self.status,
-            "startDate": iso(self.start_date),
-            "stopDate": iso(self.stop_date),
-            "maxConcurrency": self.max_concurrency,
-            "toleratedFailurePercentage": self.tolerated_failure_percentage,
-            "toleratedFailureCount": self.tolerated_failure_count,
-            "itemCounts": dict(self.item_counts),
-            "executionCounts": dict(self.execution_counts),
-            "redriveCount": self.redrive_count,
-        }
-        if self.error is not None:
-            described["error"], described["cause"] = self.error, self.cause
-        return described
-
-
-_MAP_RUN_COLUMNS = [f.name for f in fields(MapRunRecord)]
-_JSON_COLUMNS = ("item_counts", "execution_counts")
-
-
-class ExecutionStore:
+class ExecutionStore(MapRunTable):
     """Executions, history events and the object ledger of one lake home."""
 
     def __init__(self, path: Path) -> None:
@@ -212,7 +149,7 @@ class ExecutionStore:
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA + MAP_RUNS_SCHEMA)
             self._add_new_columns()
             self._conn.commit()
 
@@ -298,46 +235,6 @@ class ExecutionStore:
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [ExecutionRecord(**dict(row)) for row in self._read(sql, params)]
-
-    # --- map runs ------------------------------------------------------------------------
-    def save_map_run(self, run: MapRunRecord) -> None:
-        """Insert or replace a Map Run (it changes as its child executions start and end)."""
-        values = [
-            json.dumps(getattr(run, c)) if c in _JSON_COLUMNS else getattr(run, c)
-            for c in _MAP_RUN_COLUMNS
-        ]
-        placeholders = ", ".join("?" for _ in _MAP_RUN_COLUMNS)
-        with self._write() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO map_runs ({', '.join(_MAP_RUN_COLUMNS)}) "
-                f"VALUES ({placeholders})",
-                values,
-            )
-
-    def _map_run(self, row: sqlite3.Row) -> MapRunRecord:
-        values = dict(row)
-        for column in _JSON_COLUMNS:
-            values[column] = json.loads(values[column])
-        return MapRunRecord(**values)
-
-    def find_map_run(self, map_run_arn: str) -> MapRunRecord | None:
-        rows = self._read(
-            f"SELECT {', '.join(_MAP_RUN_COLUMNS)} FROM map_runs WHERE map_run_arn = ?",
-            (map_run_arn,),
-        )
-        return self._map_run(rows[0]) if rows else None
-
-    def map_runs(self, execution_arn: str | None = None, status: str | None = None):
-        """Map Runs, oldest first: of one execution, of one status, when given."""
-        sql = f"SELECT {', '.join(_MAP_RUN_COLUMNS)} FROM map_runs"
-        where = {"execution_arn": execution_arn, "status": status}
-        conditions = [f"{name} = ?" for name, value in where.items() if value]
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        rows = self._read(
-            sql + " ORDER BY start_date, rowid", tuple(v for v in where.values() if v)
-        )
-        return [self._map_run(row) for row in rows]
 
     # --- history -------------------------------------------------------------------------
     def add_event(self, execution_arn: str, event: Mapping[str, Any]) -> None:
