@@ -95,8 +95,18 @@ class Lake:
         return self.state_machine().definition
 
     def definition_of(self, record: ExecutionRecord) -> StateMachineDefinition:
-        """The definition an execution runs."""
-        return self.state_machine(record.state_machine_arn).definition
+        """The definition an execution runs (a Map Run's child: its Map state's item
+        processor, `<state machine>/<label>`)."""
+        machine, _, label = record.state_machine_arn.rpartition(":")[2].partition("/")
+        definition = self.state_machine(machine).definition
+        if not label:
+            return definition
+        for name, state in definition.states.items():
+            if state.get("Type") == "Map" and state.get("Label", name) == label:
+                return StateMachineDefinition(
+                    raw=state.get("ItemProcessor") or state.get("Iterator")
+                )
+        raise StateMachineNotFound(f"no Map state labelled {label!r} in {machine}")
 
     @property
     def store(self) -> ExecutionStore:

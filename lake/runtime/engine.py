@@ -19,7 +19,7 @@ from typing import Any
 import settings as project_settings
 from contract import layout
 from contract.table import create_table_sql
-from lake.asl import StateMachineDefinition, TaskTokens, load_definition
+from lake.asl import NotRedrivable, StateMachineDefinition, TaskTokens, load_definition
 from lake.aws import (
     ATHENA_START_QUERY_SYNC,
     GLUE_START_JOB_RUN_SYNC,
@@ -315,5 +315,12 @@ class Engine:
             raise ExecutionNotFound(
                 f"no execution named {identifier!r} in {self.home.root}; "
                 "`lake executions` lists them"
+            )
+        if record.map_run_arn:
+            parent = self.store.find_execution(record.parent_arn or "")
+            raise NotRedrivable(
+                f"{record.name} is a child execution of a Map Run: redrive its parent "
+                f"(`lake redrive {parent.name if parent else record.parent_arn}`), which "
+                "redrives the Map Run's unsuccessful children"
             )
         return self._workflow(record.state_machine_arn)

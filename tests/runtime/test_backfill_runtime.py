@@ -15,7 +15,7 @@ import pytest
 import settings
 from lake.asl import TaskDoesNotExist
 from lake.home import LakeHome
-from lake.runtime import Lake
+from lake.runtime import ExecutionRecord, Lake
 from lake.runtime.engine import Engine
 from lake.ui.generate import generate
 
@@ -292,3 +292,83 @@ def test_redriving_a_failed_backfill_redrives_only_its_map_runs_failed_children(
     assert redriven and all(c.status == "SUCCEEDED" for c in children)
     for child in redriven:
         assert [e["type"] for e in lake.history(child.arn)].count("ExecutionRedriven") == 1
+
+
+def test_a_map_runs_child_is_described_with_its_item_processor_and_redriven_through_its_parent(
+    home, tmp_path
+):
+    from lake.asl import NotRedrivable
+
+    with Engine(home, definition_file=_ingest_definition(tmp_path)) as engine:
+        name = _backfill(engine, tolerated_failure_percentage=100)
+        lake = Lake(home)
+        [run] = lake.map_runs(name)
+        child = lake.map_run_children(run.map_run_arn)[0]
+        # its definition is the Map state's item processor
+        assert lake.definition_of(child).start_at == "IsExport"
+        # and it is redriven through its parent, as on AWS
+        with pytest.raises(NotRedrivable) as refused:
+            engine.redrive(child.name)
+        assert f"lake redrive {name}" in str(refused.value)
+
+
+def test_a_backfill_a_dead_process_left_running_is_closed_with_its_map_run(home, tmp_path):
+    from lake.runtime.history_db import ExecutionStore, MapRunRecord
+
+    # GIVEN the database of a process killed mid-backfill
+    store = ExecutionStore(home.db_path)
+    machine = home.state_machine_arn_of(home.settings.backfill_state_machine_name)
+    parent = ExecutionRecord(
+        arn=home.execution_arn("b", home.settings.backfill_state_machine_name),
+        name="b",
+        state_machine_arn=machine,
+        status="RUNNING",
+        input="{}",
+        start_date=1.0,
+    )
+    store.insert_execution(parent)
+    counts = dict.fromkeys(("pending", "running", "succeeded", "failed"), 0)
+    counts.update(running=1, pending=2, succeeded=1, total=4, aborted=0, timedOut=0)
+    store.save_map_run(
+        MapRunRecord(
+            map_run_arn="arn:mapRun:b/ReprocessFiles:1",
+            execution_arn=parent.arn,
+            state_name="ReprocessFiles",
+            state_machine_arn=f"{machine}/ReprocessFiles",
+            status="RUNNING",
+            start_date=1.0,
+            max_concurrency=1,
+            tolerated_failure_percentage=10.0,
+            tolerated_failure_count=0,
+            item_counts=dict(counts),
+            execution_counts=dict(counts),
+        )
+    )
+    store.insert_execution(
+        ExecutionRecord(
+            arn=f"{machine}/ReprocessFiles:c1".replace(":stateMachine:", ":execution:"),
+            name="c1",
+            state_machine_arn=f"{machine}/ReprocessFiles",
+            status="RUNNING",
+            input="{}",
+            start_date=1.0,
+            parent_arn=parent.arn,
+            map_run_arn="arn:mapRun:b/ReprocessFiles:1",
+            map_item_index=0,
+        )
+    )
+    store.close()
+    # WHEN an engine opens the home
+    with Engine(home, definition_file=_ingest_definition(tmp_path)):
+        pass
+    # THEN the backfill, its Map Run and its running child are closed as interrupted
+    lake = Lake(home)
+    assert (lake.execution("b").status, lake.execution("b").error) == (
+        "ABORTED",
+        "Lake.Interrupted",
+    )
+    [run] = lake.map_runs("b")
+    assert run.status == "ABORTED" and run.execution_counts["aborted"] == 3
+    [child] = lake.map_run_children(run.map_run_arn)
+    assert child.status == "ABORTED"
+    assert lake.history(child.arn)[-1]["type"] == "ExecutionAborted"
