@@ -26,6 +26,7 @@ from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
 from lake.runtime.engine import load_workflow, workflow_files
 from lake.runtime.errors import EngineError, ExecutionNotFound, StateMachineNotFound
+from lake.runtime.executions import execution_name_for
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore, MapRunRecord
 from lake.runtime.service import EngineAPI, engine_access, owning, try_lock
 
@@ -251,7 +252,9 @@ class Lake:
             options["max_concurrency"] = max_concurrency
         if tolerated_failure_percentage is not None:
             options["tolerated_failure_percentage"] = tolerated_failure_percentage
-        return self.start(self.home.settings.backfill_state_machine_name, options)
+        scope = prefix if prefix.rstrip("/") != RAW_PREFIX.rstrip("/") else "all-cities"
+        name = f"backfill-{execution_name_for(scope)}"  # e.g. backfill-bogota-<time>-<hex>
+        return self.start(self.home.settings.backfill_state_machine_name, options, name)
 
     # SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat: tokens live in the engine whose
     # execution waits, so these go to the engine's owner.

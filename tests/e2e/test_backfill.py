@@ -112,6 +112,7 @@ def test_a_backfill_reprocesses_a_prefix_and_only_failed_takes_what_is_not_in_th
     executions = lake_json(capsys, "executions")
     [parent] = [e for e in executions if "backfill" in e["stateMachineArn"]]
     assert parent["status"] == "SUCCEEDED"
+    assert parent["name"].startswith("backfill-lima-")
     described = lake_json(capsys, "describe", parent["name"])
     [run] = described["mapRuns"]
     assert run["itemCounts"]["total"] == 5
