@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -114,13 +115,15 @@ def _children(
     run: Run, mapped: MapRun, inputs: list, previous: list[ChildExecution] | None
 ) -> list[ChildExecution]:
     """The Map Run's children in item order: a redrive's earlier ones (run again only if they
-    did not succeed) and, for the inputs no child took yet, new ones."""
+    did not succeed) and a new one for each input no earlier child took (matched by value, so
+    that items read again are neither lost nor run twice)."""
     base = mapped.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-    earlier = {child.index: child for child in previous or []}
-    children = []
-    for index, value in enumerate(inputs):
-        if index in earlier:
-            children.append(earlier.pop(index))
+    children = sorted(previous or [], key=lambda child: child.index)
+    taken = Counter(to_json(child.input) for child in children)
+    first_free = children[-1].index + 1 if children else 0
+    for value in inputs:
+        if taken[to_json(value)]:
+            taken[to_json(value)] -= 1
             continue
         child_name = str(uuid.UUID(int=run.rng.getrandbits(128), version=4))
         children.append(
@@ -130,12 +133,12 @@ def _children(
                 state_machine_arn=mapped.state_machine_arn,
                 map_run_arn=mapped.map_run_arn,
                 parent_execution_arn=mapped.execution_arn,
-                index=index,
+                index=first_free,
                 input=value,
                 status="PENDING",
             )
         )
-    children += sorted(earlier.values(), key=lambda child: child.index)  # items since gone
+        first_free += 1
     return children
 
 

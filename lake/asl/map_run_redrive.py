@@ -6,8 +6,8 @@ failed, timed out or were aborted are redriven (RedriveExecution: same ARN, from
 did not finish), those that succeeded keep their output, and items no child took yet start now.
 A Map Run that failed with States.DataLimitExceeded or States.Runtime is not redriven: a new one
 starts. A Map Run whose children the runtime cannot give back (``MapRunObserver.
-previous_children`` answers None) starts anew too; items no child took are read again from the
-ItemReader (or ItemsPath)."""
+previous_children`` answers None) starts anew too. The items are read again from the ItemReader
+(or ItemsPath): those no earlier child took (compared by value) get new children."""
 
 from __future__ import annotations
 
