@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +61,9 @@ def run_distributed(
         run.history.add("MapRunRedriven", details)
     observer.map_run_started(mapped)
     try:
-        inputs = _read(run, name, state, effective)
-        children = _children(run, mapped, inputs, children)
+        if not children:  # a new Map Run, or one that had not read its items
+            children = _children(run, mapped, _read(run, name, state, effective))
+            observer.children_planned(mapped, children)
         _run_children(run, state, mapped, children)
         result = _results(run, name, state, effective, mapped, children)
         if _exceeded(mapped, len(children), state):
@@ -111,35 +111,23 @@ def _read(run: Run, name: str, state: dict, effective: Any) -> list:
     return inputs
 
 
-def _children(
-    run: Run, mapped: MapRun, inputs: list, previous: list[ChildExecution] | None
-) -> list[ChildExecution]:
-    """The Map Run's children in item order: a redrive's earlier ones (run again only if they
-    did not succeed) and a new one for each input no earlier child took (matched by value, so
-    that items read again are neither lost nor run twice)."""
+def _children(run: Run, mapped: MapRun, inputs: list) -> list[ChildExecution]:
+    """One child execution per input, in item order, all PENDING."""
     base = mapped.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-    children = sorted(previous or [], key=lambda child: child.index)
-    taken = Counter(to_json(child.input) for child in children)
-    first_free = children[-1].index + 1 if children else 0
-    for value in inputs:
-        if taken[to_json(value)]:
-            taken[to_json(value)] -= 1
-            continue
-        child_name = str(uuid.UUID(int=run.rng.getrandbits(128), version=4))
-        children.append(
-            ChildExecution(
-                execution_arn=f"{base}:{child_name}",
-                name=child_name,
-                state_machine_arn=mapped.state_machine_arn,
-                map_run_arn=mapped.map_run_arn,
-                parent_execution_arn=mapped.execution_arn,
-                index=first_free,
-                input=value,
-                status="PENDING",
-            )
+    names = [str(uuid.UUID(int=run.rng.getrandbits(128), version=4)) for _ in inputs]
+    return [
+        ChildExecution(
+            execution_arn=f"{base}:{child_name}",
+            name=child_name,
+            state_machine_arn=mapped.state_machine_arn,
+            map_run_arn=mapped.map_run_arn,
+            parent_execution_arn=mapped.execution_arn,
+            index=index,
+            input=value,
+            status="PENDING",
         )
-        first_free += 1
-    return children
+        for index, (child_name, value) in enumerate(zip(names, inputs, strict=True))
+    ]
 
 
 def _error_details(error: StatesError) -> dict:

@@ -3,11 +3,11 @@
 Step Functions guide, "Redriving Map Runs": a redriven parent redrives its Distributed Map's
 Map Run (same ARN, a MapRunRedriven event with its redrive count): the child executions that
 failed, timed out or were aborted are redriven (RedriveExecution: same ARN, from the state that
-did not finish), those that succeeded keep their output, and items no child took yet start now.
-A Map Run that failed with States.DataLimitExceeded or States.Runtime is not redriven: a new one
-starts. A Map Run whose children the runtime cannot give back (``MapRunObserver.
-previous_children`` answers None) starts anew too. The items are read again from the ItemReader
-(or ItemsPath): those no earlier child took (compared by value) get new children."""
+did not finish), those that succeeded keep their output, and those never started start now,
+all with the items of the original attempt ("Scenarios of input used on Map Run redrive"; a Map
+Run that never read its items reads them now). A Map Run that failed with
+States.DataLimitExceeded or States.Runtime is not redriven: a new one starts; so does one whose
+children the runtime cannot give back (``MapRunObserver.previous_children`` answers None)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The Map Runs of a lake home's Distributed Map states, in its execution database
 (`lake.runtime.history_db`): DescribeMapRun's fields and counts, one row per Map Run, replaced as
-it changes. `ExecutionStore` gets these methods from `MapRunTable`."""
+it changes, and the child executions it planned (its items, so that a redrive runs the items of
+the original attempt). `ExecutionStore` gets these methods from `MapRunTable`."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ CREATE TABLE IF NOT EXISTS map_runs (
     cause TEXT
 );
 CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution_arn);
+CREATE TABLE IF NOT EXISTS map_run_items (
+    map_run_arn TEXT NOT NULL,
+    item_index INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    input TEXT NOT NULL,
+    PRIMARY KEY (map_run_arn, item_index)
+);
 """
 
 
@@ -134,3 +142,21 @@ class MapRunTable:
             sql + " ORDER BY start_date, rowid", tuple(v for v in where.values() if v)
         )
         return [self._map_run(row) for row in rows]
+
+    def save_planned_children(self, map_run_arn: str, children: list[tuple[int, str, str]]) -> None:
+        """The (index, name, input JSON) of every child execution a Map Run will run."""
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO map_run_items (map_run_arn, item_index, name, input) "
+                "VALUES (?, ?, ?, ?)",
+                [(map_run_arn, index, name, text) for index, name, text in children],
+            )
+
+    def planned_children(self, map_run_arn: str) -> list[tuple[int, str, str]]:
+        """What `save_planned_children` kept, in item order."""
+        rows = self._read(
+            "SELECT item_index, name, input FROM map_run_items WHERE map_run_arn = ? "
+            "ORDER BY item_index",
+            (map_run_arn,),
+        )
+        return [(row["item_index"], row["name"], row["input"]) for row in rows]

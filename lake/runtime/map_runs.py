@@ -5,8 +5,10 @@ A Distributed Map state runs a Map Run whose child executions each have their ow
 Run (DescribeMapRun's fields and counts) as it changes, and each child execution as an
 execution of its own (`<parent state machine>/<label>`, linked to the Map Run and the parent),
 with its history events as they happen; so `lake describe`, `lake history` and the console read
-them like any execution, from any process. For a redrive it gives the interpreter the children
-of the earlier attempt back ("Redriving Map Runs": only the unsuccessful ones run again)."""
+them like any execution, from any process. It also keeps the children a Map Run planned (its
+items), so that for a redrive it gives the interpreter every child of the earlier attempt back
+("Redriving Map Runs": only the unsuccessful and never-started ones run, with the original
+items)."""
 
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ class MapRunRecorder(MapRunObserver):
             self.store.save_map_run(map_run_record(run))
 
     # --- its child executions ----------------------------------------------------------------
+    def children_planned(self, run: MapRun, children: list[ChildExecution]) -> None:
+        self.store.save_planned_children(
+            run.map_run_arn, [(c.index, c.name, to_json(c.input)) for c in children]
+        )
+
     def child_started(self, child: ChildExecution) -> None:
         now = dt.datetime.now(dt.UTC).timestamp()
         if self.store.find_execution(child.execution_arn) is not None:
@@ -109,30 +116,30 @@ class MapRunRecorder(MapRunObserver):
         )
 
     def previous_children(self, map_run_arn: str) -> list[ChildExecution] | None:
-        """The children an earlier attempt of the Map Run ran, in item order, with their
-        histories; None when the database holds no such Map Run."""
+        """Every child the Map Run planned, in item order: those that ran with their status,
+        output and history, the others PENDING; None when the database holds no such Map Run."""
         run = self.store.find_map_run(map_run_arn)
         if run is None:
             return None
-        records = self.store.list_executions(map_run_arn=map_run_arn)
+        ran = {r.map_item_index: r for r in self.store.list_executions(map_run_arn=map_run_arn)}
+        base = run.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
         children = []
-        for record in sorted(records, key=lambda r: r.map_item_index or 0):
-            children.append(
-                ChildExecution(
-                    execution_arn=record.arn,
-                    name=record.name,
-                    state_machine_arn=record.state_machine_arn,
-                    map_run_arn=map_run_arn,
-                    parent_execution_arn=record.parent_arn or run.execution_arn,
-                    index=record.map_item_index or 0,
-                    input=json.loads(record.input or "null"),
-                    status=record.status,
-                    output=json.loads(record.output) if record.output else None,
-                    error=record.error,
-                    cause=record.cause,
-                    events=self.store.events(record.arn),
-                    start_date=record.started,
-                    stop_date=record.stopped,
-                )
+        for index, name, text in self.store.planned_children(map_run_arn):
+            record = ran.pop(index, None)
+            child = ChildExecution(
+                execution_arn=f"{base}:{name}",
+                name=name,
+                state_machine_arn=run.state_machine_arn,
+                map_run_arn=map_run_arn,
+                parent_execution_arn=run.execution_arn,
+                index=index,
+                input=json.loads(text),
+                status="PENDING",
             )
+            if record is not None:
+                child.status, child.events = record.status, self.store.events(record.arn)
+                child.output = json.loads(record.output) if record.output else None
+                child.error, child.cause = record.error, record.cause
+                child.start_date, child.stop_date = record.started, record.stopped
+            children.append(child)
         return children

@@ -30,24 +30,23 @@ GET = "arn:aws:states:::s3:getObject"
 
 
 class Keeper(MapRunObserver):
-    """Keeps Map Runs and their children in memory, as a runtime's database would."""
+    """Keeps Map Runs and their children in memory, as a runtime's database would (the
+    interpreter updates the children it planned in place as they run)."""
 
     def __init__(self) -> None:
-        self.children: dict[str, dict[str, object]] = {}
+        self.children: dict[str, list] = {}
         self.runs: dict[str, object] = {}
-        self.lock = threading.Lock()
 
     def map_run_started(self, run):
         self.runs[run.map_run_arn] = run
 
-    def child_ended(self, child):
-        with self.lock:
-            self.children.setdefault(child.map_run_arn, {})[child.execution_arn] = child
+    def children_planned(self, run, children):
+        self.children[run.map_run_arn] = list(children)
 
     def previous_children(self, map_run_arn):
         if map_run_arn not in self.runs:
             return None
-        return sorted(self.children.get(map_run_arn, {}).values(), key=lambda c: c.index)
+        return list(self.children.get(map_run_arn, []))
 
 
 class Work:
@@ -148,8 +147,7 @@ def test_redriving_the_parent_redrives_only_the_unsuccessful_children_of_its_map
         ("Save", "c"): 1,
     }
     # AND b's child execution kept its ARN and was redriven, its history continued
-    children = keeper.children[arn]
-    [b] = [c for c in children.values() if c.input == {"item": "b"}]
+    [b] = [c for c in keeper.children[arn] if c.input == {"item": "b"}]
     kinds = [e["type"] for e in b.events]
     assert kinds.count("ExecutionStarted") == 1 and kinds.count("ExecutionRedriven") == 1
     assert kinds[-1] == "ExecutionSucceeded"
@@ -227,3 +225,42 @@ def test_a_map_run_whose_item_reader_failed_reads_its_items_again_when_redriven(
     second = _redrive(machine, {GET: get_object}, first.events, keeper)
     assert (second.status, second.output) == ("SUCCEEDED", [1, 2])
     assert len(details(second, "MapRunRedriven")) == 1
+
+
+def test_a_redriven_map_run_keeps_the_items_of_its_original_attempt():
+    """ "Scenarios of input used on Map Run redrive": a Map Run that failed after starting its
+    children uses, redriven, the input of the original attempt, even if the object its
+    ItemReader read has changed since."""
+    keeper = Keeper()
+    objects = {"items.json": '[{"item": "a"}, {"item": "b"}, {"item": "c"}]'}
+    work = Work(failing={("Load", "b")})
+    machine = definition(
+        {
+            "Fan": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": GET,
+                    "Parameters": {"Bucket": "b", "Key": "items.json"},
+                    "ReaderConfig": {"InputType": "JSON"},
+                },
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Load",
+                    "States": {"Load": task(LAMBDA)},
+                },
+                "End": True,
+            }
+        }
+    )
+    integrations = {
+        GET: lambda r: {"Body": objects[r.parameters["Key"]]},
+        LAMBDA: work.step("Load"),
+    }
+    first = run(machine, integrations, observer=keeper)
+    assert first.status == "FAILED"
+    objects["items.json"] = '[{"item": "a"}, {"item": "b"}, {"item": "c"}, {"item": "d"}]'
+    work.failing.clear()
+    second = _redrive(machine, integrations, first.events, keeper)
+    assert second.output == ["Load-a", "Load-b", "Load-c"]
+    assert work.calls == {("Load", "a"): 1, ("Load", "b"): 2, ("Load", "c"): 1}

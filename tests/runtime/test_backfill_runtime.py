@@ -213,24 +213,28 @@ def _waiting_for_a_token(tmp_path, backfill_arn: str):
 def test_a_task_waiting_for_its_token_is_answered_through_the_engine(home, tmp_path, answer):
     backfill_arn = home.state_machine_arn_of(home.settings.backfill_state_machine_name)
     with Engine(home, definition_file=_waiting_for_a_token(tmp_path, backfill_arn)) as engine:
-        # GIVEN an execution whose task started a child with its token, and waits
-        name = engine.start(home.settings.state_machine_name, {})
-        lake = Lake(home)
-        deadline = time.monotonic() + 30
-        while not engine.task_tokens.waiting() and time.monotonic() < deadline:
-            time.sleep(0.01)  # the task records TaskSubmitted, then waits for its token
-        [child] = lake.started_executions(name)
-        token = json.loads(child.input)["token"]
-        assert [w["taskToken"] for w in engine.task_tokens.waiting()] == [token]
-        backfills = engine.workflows[home.settings.backfill_state_machine_name]
-        assert backfills.wait_for(child.arn).status == "SUCCEEDED"  # it listed nothing
-        # WHEN the token is answered (as `lake send-task-...` does, through the engine)
-        engine.send_task_heartbeat(token)
-        if answer == "success":
-            engine.send_task_success(token, '{"approved": true}')
-        else:
-            engine.send_task_failure(token, "Rejected", "no, thank you")
-        engine.wait_idle()
+        try:
+            # GIVEN an execution whose task started a child with its token, and waits
+            name = engine.start(home.settings.state_machine_name, {})
+            lake = Lake(home)
+            deadline = time.monotonic() + 30
+            while not lake.started_executions(name) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the task issues its token, then starts the child
+            [child] = lake.started_executions(name)
+            token = json.loads(child.input)["token"]
+            assert [w["taskToken"] for w in engine.task_tokens.waiting()] == [token]
+            backfills = engine.workflows[home.settings.backfill_state_machine_name]
+            assert backfills.wait_for(child.arn).status == "SUCCEEDED"  # it listed nothing
+            # WHEN the token is answered (as `lake send-task-...` does, through the engine)
+            engine.send_task_heartbeat(token)
+            if answer == "success":
+                engine.send_task_success(token, '{"approved": true}')
+            else:
+                engine.send_task_failure(token, "Rejected", "no, thank you")
+            engine.wait_idle()
+        except BaseException:
+            engine.interrupt()  # the task would wait 600 s for its token: let the engine close
+            raise
     # THEN the waiting task ends with that answer
     record = lake.execution(name)
     if answer == "success":
