@@ -25,7 +25,7 @@ export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
-.PHONY: run test tools lint format bench bench-quick synth bootstrap deploy destroy check-java check-node clean
+.PHONY: run test tools lint format bench bench-quick synth bootstrap deploy destroy backfill check-java check-node clean
 
 run: $(STAMP) check-java
 	$(BIN)/lake demo
@@ -75,6 +75,25 @@ deploy: $(STAMP) $(NODE_STAMP) check-node
 # Keeps the buckets (they hold the data); docs/aws.md says how to empty and delete them.
 destroy: $(STAMP) $(NODE_STAMP) check-node
 	$(CDK) destroy $(CDK_ARGS)
+
+# Re-process a raw-bucket prefix on AWS with the deployed backfill workflow (stack output
+# BackfillStateMachineArn; README "Backfill"). Needs the AWS CLI and the deployed stack:
+#   make backfill PREFIX=travel_times/bogota/ [ONLY_FAILED=1] [MAX_CONCURRENCY=N] [STACK=name]
+# STACK defaults to cdk.json's namePrefix (the stack is named after it).
+PREFIX ?=
+ONLY_FAILED ?=
+MAX_CONCURRENCY ?=
+STACK ?=
+
+backfill:
+	@test -n "$(PREFIX)" || { echo "ERROR: say what to re-process: make backfill PREFIX=travel_times/<city>/ (or PREFIX=travel_times/ for every city) [ONLY_FAILED=1] [MAX_CONCURRENCY=N]"; exit 1; }
+	@command -v aws >/dev/null || { echo "ERROR: the AWS CLI (v2) is needed: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"; exit 1; }
+	@input=$$(python3 -c 'import json, sys; prefix, only, most = sys.argv[1:]; options = {"prefix": prefix, "only_failed": only not in ("", "0")}; options.update({"max_concurrency": int(most)} if most else {}); print(json.dumps(options))' "$(PREFIX)" "$(ONLY_FAILED)" "$(MAX_CONCURRENCY)") && \
+	stack="$(STACK)" && stack=$${stack:-$$(python3 -c 'import json; print(json.load(open("cdk.json"))["context"].get("namePrefix", "movement-lake"))')} && \
+	arn=$$(aws cloudformation describe-stacks --stack-name "$$stack" --query "Stacks[0].Outputs[?OutputKey=='BackfillStateMachineArn'].OutputValue" --output text) && \
+	test -n "$$arn" -a "$$arn" != "None" || { echo "ERROR: stack $$stack has no BackfillStateMachineArn output: deploy it first (make deploy)"; exit 1; } ; \
+	echo "starting $$arn with $$input" && \
+	aws stepfunctions start-execution --state-machine-arn "$$arn" --input "$$input"
 
 # Re-install only when the pins change.
 $(STAMP): pyproject.toml

@@ -15,6 +15,7 @@ from contract.columns import DEFAULT_DATABASE, DEFAULT_REJECT_THRESHOLD, TABLE_N
 PROJECT_ROOT = Path(__file__).resolve().parent
 CDK_JSON = PROJECT_ROOT / "cdk.json"
 STATE_MACHINE_FILE = PROJECT_ROOT / "state_machines" / "ingest_travel_times.asl.json"
+BACKFILL_STATE_MACHINE_FILE = PROJECT_ROOT / "state_machines" / "backfill_travel_times.asl.json"
 GLUE_SCRIPT = PROJECT_ROOT / "glue" / "ingest_travel_times.py"
 
 
@@ -52,6 +53,11 @@ class Settings:
     @property
     def state_machine_name(self) -> str:
         return f"{self.name_prefix}-ingest"
+
+    @property
+    def backfill_state_machine_name(self) -> str:
+        """The backfill workflow: a Distributed Map that starts the ingest one per raw file."""
+        return f"{self.name_prefix}-backfill"
 
     @property
     def validate_function_name(self) -> str:

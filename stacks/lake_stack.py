@@ -10,6 +10,7 @@ from constructs import Construct
 
 from settings import GLUE_SCRIPT, STATE_MACHINE_FILE, Settings
 from stacks.alerts import Alerts
+from stacks.backfill import Backfill, backfill_log_group_name
 from stacks.buckets import Buckets
 from stacks.catalog import Catalog
 from stacks.log_groups import log_key
@@ -62,6 +63,7 @@ class MovementLakeStack(Stack):
                 f"/aws/lambda/{settings.validate_function_name}",
                 f"/aws/lambda/{settings.alert_function_name}",
                 state_machine_log_group_name(settings),
+                backfill_log_group_name(settings),
             ],
         )
         self.workflow = Workflow(
@@ -77,6 +79,15 @@ class MovementLakeStack(Stack):
             layer=layer,
             log_key=self.log_key,
             definition_file=definition_file,
+        )
+        self.backfill = Backfill(
+            self,
+            "Backfill",
+            settings=settings,
+            raw=self.buckets.raw,
+            curated=self.buckets.curated,
+            ingest=self.workflow.state_machine,
+            log_key=self.log_key,
         )
         self.alerts = Alerts(
             self,
@@ -98,6 +109,10 @@ class MovementLakeStack(Stack):
             "StateMachineArn": (
                 self.workflow.state_machine.state_machine_arn,
                 "One execution per uploaded export",
+            ),
+            "BackfillStateMachineArn": (
+                self.backfill.state_machine.state_machine_arn,
+                "Re-process a raw-bucket prefix (make backfill PREFIX=travel_times/<city>/)",
             ),
             "AthenaWorkGroup": (self.catalog.workgroup_name, "Query the lake in this workgroup"),
             "Database": (self.catalog.database_name, "Glue database of the travel_times table"),

@@ -18,6 +18,7 @@ from lake.asl.limits import payload_bytes, too_large
 from lake.asl.model import ExecutionResult, Integration, Services
 from lake.asl.observer import MapRunObserver
 from lake.asl.redrive import plan_redrive
+from lake.asl.resume import Resume
 from lake.asl.run import Run
 from lake.asl.task_tokens import TaskTokens
 
@@ -127,8 +128,9 @@ class Executor:
         """Continue an execution that ended FAILED, TIMED_OUT or ABORTED (RedriveExecution).
 
         Resumes at the state that did not finish, with its original input; earlier events are
-        kept and new ones follow an ExecutionRedriven event. Raises NotRedrivable with AWS's
-        reason when the execution cannot be redriven.
+        kept and new ones follow an ExecutionRedriven event. A Parallel or Map state reruns only
+        its branches, iterations or Map Run children that did not succeed. Raises NotRedrivable
+        with AWS's reason when the execution cannot be redriven.
         """
         now = self._clock()
         plan = plan_redrive(self.definition, previous_events, now)
@@ -144,6 +146,9 @@ class Executor:
             "RedriveTime": context_time(now),
         }
         run = self._run(history, execution, state_machine_arn, abort)
+        run.resume = Resume(
+            plan.state_name, plan.state_input, plan.entered_id, tuple(previous_events)
+        )
         return run.execute(plan.state_name, plan.state_input)
 
     def _run(

@@ -4,13 +4,24 @@ Each event is a dict: ``timestamp`` (ISO 8601), ``type``, ``id`` (1, 2, ...), ``
 and one ``<type>EventDetails`` object whose fields follow the Step Functions API reference
 (``stateEnteredEventDetails``, ``taskScheduledEventDetails``, ...). Inputs, outputs and task
 parameters are JSON *strings* there, as in the API.
+
+``previousEventId`` follows the thread of execution, as AWS records it inside Parallel branches
+and Map iterations (executions recorded against AWS, e.g. LocalStack's test_base_scenarios
+snapshots): a branch's or iteration's event names the branch's own previous event (its first
+names the ParallelStateStarted / MapStateStarted), so concurrent branches' events, interleaved in
+id order, can be told apart; that is what lets a redrive tell which branches and iterations
+finished. The state's own next event (ParallelStateSucceeded, ...) names the state's previous
+one: AWS names a branch's last event there, which would splice the state's thread into one
+branch's (a known difference, lake/asl/README.md).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,10 +98,22 @@ def details_key(event_type: str) -> str | None:
     return None
 
 
+@dataclass
+class _Log:
+    """The events of one execution, shared by every thread of execution that records them."""
+
+    events: list[dict]
+    clock: Callable[[], datetime]
+    on_event: Callable[[dict], None] | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class History:
     """The growing list of an execution's events; appends are numbered and reported.
 
-    Thread-safe: a task integration may report TaskSubmitted from its worker thread.
+    Thread-safe: a task integration may report TaskSubmitted from its worker thread. ``branch()``
+    gives a Parallel branch or Map iteration its own thread of events (its ``previousEventId``
+    chain) in the same list.
     """
 
     def __init__(
@@ -99,27 +122,36 @@ class History:
         on_event: Callable[[dict], None] | None = None,
         previous: list[dict] | None = None,
     ) -> None:
-        self.events: list[dict] = list(previous or [])
-        self._clock = clock
-        self._on_event = on_event
-        self._lock = threading.Lock()
+        self._log = _Log(list(previous or []), clock, on_event)
+        self._cursor = self._log.events[-1]["id"] if self._log.events else 0  # thread's latest
+
+    @property
+    def events(self) -> list[dict]:
+        return self._log.events
+
+    def branch(self) -> History:
+        """A thread of events that follows this one's latest event."""
+        with self._log.lock:
+            return copy.copy(self)
 
     def add(self, event_type: str, details: dict | None = None) -> dict:
         """Append an event of ``event_type`` with ``details`` and report it; return it."""
-        with self._lock:
-            last_id = self.events[-1]["id"] if self.events else 0
+        log = self._log
+        with log.lock:
+            last_id = log.events[-1]["id"] if log.events else 0
             event: dict[str, Any] = {
-                "timestamp": utc(self._clock()).isoformat(),
+                "timestamp": utc(log.clock()).isoformat(),
                 "type": event_type,
                 "id": last_id + 1,
-                "previousEventId": last_id,
+                "previousEventId": self._cursor,
             }
             key = details_key(event_type)
             if key is not None and details is not None:
                 event[key] = details
-            self.events.append(event)
-            if self._on_event is not None:
-                self._on_event(event)
+            log.events.append(event)
+            self._cursor = event["id"]
+            if log.on_event is not None:
+                log.on_event(event)
             return event
 
     def state_entered(self, state_type: str, name: str, state_input: Any) -> dict:

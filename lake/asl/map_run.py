@@ -13,7 +13,9 @@ ResultWriter page says failed children are returned untransformed); with it, the
 S3 and the output is ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``.
 Parent history (as AWS records it): MapStateEntered, MapStateStarted (length 0), MapRunStarted
 (mapRunArn), MapRunSucceeded / MapRunFailed (error, cause) / MapRunAborted, MapStateSucceeded /
-MapStateFailed, MapStateExited.
+MapStateFailed, MapStateExited. A redrive of the parent redrives the Map Run (MapRunRedriven
+instead of MapRunStarted, same ARN): only its unsuccessful children run again
+(``map_run_redrive``).
 """
 
 from __future__ import annotations
@@ -27,48 +29,44 @@ from lake.asl import map_io
 from lake.asl.errors import STATES_EXCEED_TOLERATED_FAILURE, StatesError
 from lake.asl.history import History, context_time, parse_event_time, to_json
 from lake.asl.map_definition import processor_of
+from lake.asl.map_run_redrive import child_run_of, finish_child, previous_map_run, redrive_child
 from lake.asl.model import Stopped
 from lake.asl.observer import ChildExecution, MapRun
 from lake.asl.parallel_state import shape_result
 
 if TYPE_CHECKING:
+    from lake.asl.resume import Resume
     from lake.asl.run import Run
 
 MAX_THREADS = 64
 _ENDED = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timedOut"}
 
 
-def run_distributed(run: Run, name: str, state: dict, data: Any) -> Any:
-    """One attempt of a Distributed Map state; return its output (StatesError on failure)."""
-    from lake.asl.map_state import count_field, items_at, select_item
-
+def run_distributed(
+    run: Run, name: str, state: dict, data: Any, resume: Resume | None = None
+) -> Any:
+    """One attempt of a Distributed Map state; return its output (StatesError on failure).
+    ``resume``: the state's earlier attempt, when the parent execution is being redriven."""
     effective = run.input_path(state, data)
     run.history.add("MapStateStarted", {"length": 0})
-    mapped = _new_map_run(run, name, state, effective)
     observer = run.services.observer
-    run.history.add("MapRunStarted", {"mapRunArn": mapped.map_run_arn})
+    fresh = _new_map_run(run, name, state, effective)
+    redriven = previous_map_run(run, state, resume, fresh)
+    if redriven is None:
+        mapped, children = fresh, None
+        run.history.add("MapRunStarted", {"mapRunArn": mapped.map_run_arn})
+    else:
+        mapped, children = redriven
+        details = {"mapRunArn": mapped.map_run_arn, "redriveCount": mapped.redrive_count}
+        run.history.add("MapRunRedriven", details)
     observer.map_run_started(mapped)
     try:
-        reader = state.get("ItemReader")
-        if reader is not None:
-            config = reader.get("ReaderConfig", {})
-            max_items = count_field(run, config, effective, "MaxItems")
-            items = map_io.read_items(run, name, reader, effective, max_items)
-        else:
-            items = items_at(run, state, effective)
-        inputs = [select_item(run, state, effective, i, item) for i, item in enumerate(items)]
-        batcher = state.get("ItemBatcher")
-        if batcher is not None:
-            sizes = (
-                count_field(run, batcher, effective, "MaxItemsPerBatch"),
-                count_field(run, batcher, effective, "MaxInputBytesPerBatch"),
-            )
-            inputs = map_io.batches(run, batcher, effective, inputs, sizes)
-        mapped.item_counts["total"] = len(items)
-        mapped.item_counts["pending"] = len(items)
-        children = _run_children(run, name, state, mapped, inputs, len(items))
+        if not children:  # a new Map Run, or one that had not read its items
+            children = _children(run, mapped, _read(run, name, state, effective))
+            observer.children_planned(mapped, children)
+        _run_children(run, state, mapped, children)
         result = _results(run, name, state, effective, mapped, children)
-        if _exceeded(mapped, len(inputs), state):
+        if _exceeded(mapped, len(children), state):
             raise StatesError(
                 STATES_EXCEED_TOLERATED_FAILURE,
                 "The specified tolerated failure threshold was exceeded",
@@ -88,6 +86,48 @@ def run_distributed(run: Run, name: str, state: dict, data: Any) -> Any:
     run.history.add("MapRunSucceeded")
     run.history.add("MapStateSucceeded")
     return shape_result(run, state, data, result)
+
+
+def _read(run: Run, name: str, state: dict, effective: Any) -> list:
+    """The children's inputs: the items (ItemReader or ItemsPath) through ItemSelector, then
+    ItemBatcher."""
+    from lake.asl.map_state import count_field, items_at, select_item
+
+    reader = state.get("ItemReader")
+    if reader is not None:
+        config = reader.get("ReaderConfig", {})
+        max_items = count_field(run, config, effective, "MaxItems")
+        items = map_io.read_items(run, name, reader, effective, max_items)
+    else:
+        items = items_at(run, state, effective)
+    inputs = [select_item(run, state, effective, i, item) for i, item in enumerate(items)]
+    batcher = state.get("ItemBatcher")
+    if batcher is not None:
+        sizes = (
+            count_field(run, batcher, effective, "MaxItemsPerBatch"),
+            count_field(run, batcher, effective, "MaxInputBytesPerBatch"),
+        )
+        inputs = map_io.batches(run, batcher, effective, inputs, sizes)
+    return inputs
+
+
+def _children(run: Run, mapped: MapRun, inputs: list) -> list[ChildExecution]:
+    """One child execution per input, in item order, all PENDING."""
+    base = mapped.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+    names = [str(uuid.UUID(int=run.rng.getrandbits(128), version=4)) for _ in inputs]
+    return [
+        ChildExecution(
+            execution_arn=f"{base}:{child_name}",
+            name=child_name,
+            state_machine_arn=mapped.state_machine_arn,
+            map_run_arn=mapped.map_run_arn,
+            parent_execution_arn=mapped.execution_arn,
+            index=index,
+            input=value,
+            status="PENDING",
+        )
+        for index, (child_name, value) in enumerate(zip(names, inputs, strict=True))
+    ]
 
 
 def _error_details(error: StatesError) -> dict:
@@ -132,28 +172,21 @@ def _exceeded(mapped: MapRun, total: int, state: dict) -> bool:
     return any(checks) if checks else failed > 0
 
 
-def _run_children(
-    run: Run, name: str, state: dict, mapped: MapRun, inputs: list, item_total: int
-) -> list[ChildExecution]:
-    """Run one child execution per input, MaxConcurrency at a time; return them in order."""
-    base = mapped.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
-    names = [str(uuid.UUID(int=run.rng.getrandbits(128), version=4)) for _ in inputs]
-    children = [
-        ChildExecution(
-            execution_arn=f"{base}:{child_name}",
-            name=child_name,
-            state_machine_arn=mapped.state_machine_arn,
-            map_run_arn=mapped.map_run_arn,
-            parent_execution_arn=mapped.execution_arn,
-            index=index,
-            input=value,
-            status="PENDING",
-        )
-        for index, (child_name, value) in enumerate(zip(names, inputs, strict=True))
-    ]
+def _run_children(run: Run, state: dict, mapped: MapRun, children: list[ChildExecution]) -> None:
+    """Run every child that has not succeeded yet, MaxConcurrency at a time (a redrive's earlier
+    children from the state they stopped in)."""
     batched = "ItemBatcher" in state
-    sizes = [len(v["Items"]) if batched else 1 for v in inputs]
-    mapped.execution_counts.update(total=len(children), pending=len(children))
+    sizes = {child.index: (len(child.input["Items"]) if batched else 1) for child in children}
+    todo = [child for child in children if child.status != "SUCCEEDED"]
+    kept = len(children) - len(todo)
+    mapped.execution_counts.update(total=len(children), pending=len(todo), succeeded=kept)
+    mapped.item_counts.update(
+        total=sum(sizes.values()),
+        pending=sum(sizes[c.index] for c in todo),
+        succeeded=sum(sizes[c.index] for c in children if c.status == "SUCCEEDED"),
+    )
+    for counts in (mapped.execution_counts, mapped.item_counts):
+        counts.update(running=0, failed=0, timedOut=0, aborted=0)
     lock = threading.Lock()
     stop = threading.Event()
     processor = processor_of(state)
@@ -173,16 +206,19 @@ def _run_children(
     def work(child: ChildExecution) -> None:
         if stop.is_set() or (run.cancel is not None and run.cancel.is_set()):
             return
+        earlier = child.status != "PENDING"
         child.status = "RUNNING"
         count(child, "pending", "running")
-        _run_child(run, child, processor, stop)
+        if earlier:
+            redrive_child(run, child, processor, stop)
+        else:
+            _run_child(run, child, processor, stop)
         count(child, "running", _ENDED.get(child.status, "aborted"))
 
     limit = mapped.max_concurrency or MAX_THREADS
-    with ThreadPoolExecutor(max(1, min(limit, MAX_THREADS, len(children) or 1))) as pool:
-        list(pool.map(work, children))
+    with ThreadPoolExecutor(max(1, min(limit, MAX_THREADS, len(todo) or 1))) as pool:
+        list(pool.map(work, todo))
     run.check_stop()
-    return children
 
 
 def _run_child(run: Run, child: ChildExecution, processor: dict, stop: threading.Event) -> None:
@@ -198,30 +234,8 @@ def _run_child(run: Run, child: ChildExecution, processor: dict, stop: threading
         },
     )
     child.start_date = parse_event_time(started["timestamp"])
-    context = {
-        "Execution": {
-            "Id": child.execution_arn,
-            "Input": child.input,
-            "Name": child.name,
-            "RoleArn": run.context["Execution"].get("RoleArn", ""),
-            "StartTime": context_time(child.start_date),
-            "RedriveCount": 0,
-        },
-        "StateMachine": {
-            "Id": child.state_machine_arn,
-            "Name": child.state_machine_arn.split(":")[-1],
-        },
-        "State": {},
-    }
-    child_run = run.scoped(context, stop)
-    child_run.history = history
-    child_run.machine = processor
-    result = child_run.execute(processor["StartAt"], child.input)
-    child.status = "ABORTED" if result.status == "CANCELLED" else result.status
-    child.output, child.error, child.cause = result.output, result.error, result.cause
-    child.events = result.events
-    child.stop_date = parse_event_time(result.events[-1]["timestamp"])
-    observer.child_ended(child)
+    child_run = child_run_of(run, child, processor, stop, history, redrive_count=0)
+    finish_child(child, child_run.execute(processor["StartAt"], child.input), observer)
 
 
 def _record(child: ChildExecution) -> dict:

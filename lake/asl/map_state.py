@@ -10,6 +10,9 @@ and the other iterations are stopped. History (as AWS records it): MapStateEnter
 MapStateStarted (length), then per iteration MapIterationStarted (name, index), its states'
 events, MapIterationSucceeded / MapIterationFailed / MapIterationAborted; then
 MapStateSucceeded / MapStateFailed / MapStateAborted and MapStateExited.
+
+Redriven (API reference, RedriveExecution), the state reruns only the iterations that failed or
+were aborted, each from the state it stopped in; the others keep the output they had.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from lake.asl.parallel_state import shape_result
 from lake.asl.paths import PathNotFound, parse_path
 from lake.asl.payload import render
 from lake.asl.recovery import with_recovery
+from lake.asl.resume import Finished, Resume, branch_outcomes
 
 if TYPE_CHECKING:
     from lake.asl.run import Run
@@ -35,25 +39,37 @@ INLINE_MAX_CONCURRENCY = 40
 
 def run_map(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
     """Run a Map state entered with ``data``; return (next state or None, output)."""
+    resume = run.entering
     if mode_of(state) == "DISTRIBUTED":
         return with_recovery(
-            run, state, data, lambda: map_run.run_distributed(run, name, state, data)
+            run, state, data, lambda: map_run.run_distributed(run, name, state, data, resume)
         )
 
     def attempt() -> Any:
+        nonlocal resume
         effective = run.input_path(state, data)
         items = items_at(run, state, effective)
         limit = count_field(run, state, effective, "MaxConcurrency") or INLINE_MAX_CONCURRENCY
         run.history.add("MapStateStarted", {"length": len(items)})
         processor = processor_of(state)
+        outcomes = None
+        if resume is not None:
+            inputs = [select_item(run, state, effective, i, item) for i, item in enumerate(items)]
+            outcomes = branch_outcomes(resume, "Map", [processor] * len(items), inputs)
+        resume = None  # a Retry's attempt runs every iteration again
 
-        def iteration(index: int) -> Any:
+        def iteration(index: int, outcome: Finished | Resume | None) -> Any:
             def job(scoped: Run) -> Any:
-                value = select_item(scoped, state, effective, index, items[index])
                 details = {"index": index, "name": name}
                 scoped.history.add("MapIterationStarted", details)
                 try:
-                    output = scoped.run_states(processor["States"], processor["StartAt"], value)
+                    if isinstance(outcome, Resume):
+                        scoped.resume = outcome
+                        start, value = outcome.state_name, outcome.state_input
+                    else:
+                        start = processor["StartAt"]
+                        value = select_item(scoped, state, effective, index, items[index])
+                    output = scoped.run_states(processor["States"], start, value)
                 except StatesError:
                     scoped.history.add("MapIterationFailed", details)
                     raise
@@ -62,11 +78,21 @@ def run_map(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, An
 
             return job
 
-        def cancelled(index: int) -> None:
-            run.history.add("MapIterationAborted", {"index": index, "name": name})
+        outputs: list[Any] = [None] * len(items)
+        pending = []
+        for index in range(len(items)):
+            outcome = outcomes[index] if outcomes is not None else None
+            if isinstance(outcome, Finished):
+                outputs[index] = outcome.output
+            else:
+                pending.append((index, outcome))
 
+        def cancelled(position: int) -> None:
+            run.history.add("MapIterationAborted", {"index": pending[position][0], "name": name})
+
+        jobs = [iteration(index, outcome) for index, outcome in pending]
         try:
-            outputs = run_all(run, [iteration(i) for i in range(len(items))], limit, cancelled)
+            done = run_all(run, jobs, limit, cancelled)
         except StatesError:
             run.history.add("MapStateFailed")
             raise
@@ -74,6 +100,8 @@ def run_map(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, An
             if stop.status == "ABORTED":
                 run.history.add("MapStateAborted")
             raise
+        for (index, _), output in zip(pending, done, strict=True):
+            outputs[index] = output
         run.history.add("MapStateSucceeded")
         return shape_result(run, state, data, outputs)
 

@@ -109,6 +109,10 @@ class MapRunObserver:
     def map_run_ended(self, run: MapRun) -> None:
         """A Map Run ended: ``run.status`` is SUCCEEDED, FAILED or ABORTED."""
 
+    def children_planned(self, run: MapRun, children: list[ChildExecution]) -> None:
+        """A Map Run read its items: ``children`` (all PENDING) are the child executions it
+        will run, in item order. Keep them to give them back for a redrive."""
+
     def child_started(self, child: ChildExecution) -> None:
         """A child execution started (before its first event)."""
 
@@ -119,6 +123,7 @@ class MapRunObserver:
         """A child execution ended; ``child.status`` and output or error/cause are set."""
 
     def previous_children(self, map_run_arn: str) -> list[ChildExecution] | None:
-        """For a redrive: the children of an earlier attempt of this Map Run, or None when
-        unknown (then the redriven Map Run starts every item again)."""
+        """For a redrive: every child an earlier attempt of this Map Run planned, in item
+        order, with its status (PENDING for one never started), output and events; None when
+        unknown (then the redriven parent starts a new Map Run over every item)."""
         return None

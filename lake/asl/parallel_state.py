@@ -7,6 +7,9 @@ state is considered to have failed and all its branches are stopped"; the state 
 branch's error (Retry and Catch of the Parallel state then apply). History (as recorded on AWS):
 ParallelStateEntered, ParallelStateStarted, the branches' own state events,
 ParallelStateSucceeded or ParallelStateFailed, then ParallelStateExited.
+
+Redriven (API reference, RedriveExecution), the state reruns only the branches that failed or
+were aborted, each from the state it stopped in; the others keep the output they had.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from lake.asl.errors import StatesError
 from lake.asl.model import Stopped
 from lake.asl.payload import render
 from lake.asl.recovery import with_recovery
+from lake.asl.resume import Finished, Resume, branch_outcomes
 
 if TYPE_CHECKING:
     from lake.asl.run import Run
@@ -25,15 +29,23 @@ if TYPE_CHECKING:
 
 def run_parallel(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, Any]:
     """Run a Parallel state entered with ``data``; return (next state or None, output)."""
+    resume = run.entering
 
     def attempt() -> Any:
+        nonlocal resume
         effective = run.input_path(state, data)
         if "Parameters" in state:
             effective = render(state["Parameters"], effective, run.context, run.rng)
         run.history.add("ParallelStateStarted")
-        jobs = [_branch_job(branch, effective) for branch in state["Branches"]]
+        branches = state["Branches"]
+        outcomes = (
+            branch_outcomes(resume, "Parallel", branches, [effective] * len(branches))
+            if resume is not None
+            else None
+        )
+        resume = None  # a Retry's attempt runs every branch again
         try:
-            outputs = run_all(run, jobs, max_workers=len(jobs))
+            outputs = run_some(run, branches, effective, outcomes)
         except StatesError:
             run.history.add("ParallelStateFailed")
             raise
@@ -47,8 +59,33 @@ def run_parallel(run: Run, name: str, state: dict, data: Any) -> tuple[str | Non
     return with_recovery(run, state, data, attempt)
 
 
-def _branch_job(branch: dict, effective: Any) -> Any:
-    return lambda scoped: scoped.run_states(branch["States"], branch["StartAt"], effective)
+def run_some(
+    run: Run, branches: list[dict], effective: Any, outcomes: list[Finished | Resume] | None
+) -> list[Any]:
+    """Every branch's output: those a redrive found finished as they were, the others run
+    (from where they stopped, on a redrive)."""
+    outputs: list[Any] = [None] * len(branches)
+    pending = []
+    for index in range(len(branches)):
+        outcome = outcomes[index] if outcomes is not None else None
+        if isinstance(outcome, Finished):
+            outputs[index] = outcome.output
+        else:
+            pending.append(index)
+    jobs = [_branch_job(branches[i], effective, outcomes[i] if outcomes else None) for i in pending]
+    for index, output in zip(pending, run_all(run, jobs, max_workers=len(jobs)), strict=True):
+        outputs[index] = output
+    return outputs
+
+
+def _branch_job(branch: dict, effective: Any, resume: Finished | Resume | None) -> Any:
+    def job(scoped: Run) -> Any:
+        if isinstance(resume, Resume):
+            scoped.resume = resume
+            return scoped.run_states(branch["States"], resume.state_name, resume.state_input)
+        return scoped.run_states(branch["States"], branch["StartAt"], effective)
+
+    return job
 
 
 def shape_result(run: Run, state: dict, data: Any, result: Any) -> Any:

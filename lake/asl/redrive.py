@@ -4,10 +4,10 @@ AWS: an execution that ended FAILED, TIMED_OUT or ABORTED, no more than 14 days 
 redriven; it continues at the state that did not finish, with that state's original input,
 keeps the execution's ARN, name, input and earlier events, and counts the redrive.
 
-A Parallel or Map state that did not finish is entered again with its original input. AWS
-(API reference, RedriveExecution) reruns only the branches and iterations that failed or were
-aborted, and a Distributed Map's redrive reruns only the unsuccessful child executions of its
-Map Run; here all of them run again (a known difference, see lake/asl/README.md).
+A Parallel or Map state that did not finish is entered again with its original input, and (API
+reference, RedriveExecution; Step Functions guide, "Redriving Map Runs") reruns only the branches
+and iterations that failed or were aborted, each from the state it stopped in (``resume``), and a
+Distributed Map redrives only the unsuccessful child executions of its Map Run (``map_run``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class ResumePoint:
 
     state_name: str
     state_input: Any
+    entered_id: int | None  # the resumed state's StateEntered event (None: never entered)
     execution_input: Any
     role_arn: str
     start_time: datetime
@@ -91,10 +92,11 @@ def plan_redrive(
 
     details = started["executionStartedEventDetails"]
     execution_input = json.loads(details["input"])
-    name, state_input = _unfinished_state(definition, events, execution_input)
+    name, state_input, entered_id = _unfinished_state(definition, events, execution_input)
     return ResumePoint(
         state_name=name,
         state_input=state_input,
+        entered_id=entered_id,
         execution_input=execution_input,
         role_arn=details.get("roleArn", ""),
         start_time=parse_event_time(started["timestamp"]),
@@ -104,8 +106,9 @@ def plan_redrive(
 
 def _unfinished_state(
     definition: StateMachineDefinition, events: list[dict], execution_input: Any
-) -> tuple[str, Any]:
+) -> tuple[str, Any, int | None]:
     entered: dict[str, Any] = {}  # input of each state's latest entry
+    entered_ids: dict[str, int] = {}
     open_state: str | None = None
     last_exit: tuple[str, Any] | None = None
     depth = 0  # > 0 inside a Parallel or Map state: its branches' own states are not ours
@@ -121,25 +124,27 @@ def _unfinished_state(
             details = event["stateEnteredEventDetails"]
             open_state = details["name"]
             entered[open_state] = json.loads(details["input"])
+            entered_ids[open_state] = event["id"]
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             open_state = None
             last_exit = (details["name"], json.loads(details["output"]))
     if open_state is not None:
-        return open_state, entered[open_state]
+        return open_state, entered[open_state], entered_ids[open_state]
     if last_exit is None:
         # Stopped before its first state (e.g. aborted at once): start from the beginning.
-        return definition.start_at, execution_input
+        return definition.start_at, execution_input, None
     # Stopped between two states (an abort): resume at the state that came next.
     name, output = last_exit
-    following = _next_state(definition, name, entered[name])
+    following = next_state(definition.states, name, entered[name])
     if following is None:
         raise NotRedrivable(f"Execution has no unsuccessful state to redrive after '{name}'.")
-    return following, output
+    return following, output, None
 
 
-def _next_state(definition: StateMachineDefinition, name: str, state_input: Any) -> str | None:
-    state = definition.states[name]
+def next_state(states: dict, name: str, state_input: Any) -> str | None:
+    """The state that follows ``name`` once it exited (None after an end state)."""
+    state = states[name]
     if state["Type"] != "Choice":
         return state.get("Next")
     # A Choice records no branch in its events; its rules decide again on the same input.

@@ -31,6 +31,7 @@ from lake.asl.limits import result_too_large, too_large
 from lake.asl.model import CANCELLED, ExecutionResult, Integration, Stopped
 from lake.asl.paths import PathNotFound, PathWriteFailure, parse_path, parse_reference_path
 from lake.asl.payload import evaluate_expression, expression, render
+from lake.asl.resume import Resume
 
 _RETRYING_STATES = frozenset({"Task", "Parallel", "Map"})
 # Errors the interpreter raises itself while evaluating a state, whose cause AWS prefixes with
@@ -92,16 +93,23 @@ class Run:
         self.clock = clock
         self.region = region
         self.services = services  # the executor's tokens, observer and child-execution factory
+        # A redrive: where this thread continues (consumed by the first state it enters), and
+        # the resume point of the state being entered now (Parallel and Map read it).
+        self.resume: Resume | None = None
+        self.entering: Resume | None = None
         self._sleep = sleep
         timeout = self.machine.get("TimeoutSeconds")
         # Starts now: AWS also restarts the execution timeout when an execution is redriven.
         self.deadline = time.monotonic() + timeout * timeout_scale if timeout else None
 
     def scoped(self, context: dict, cancel: threading.Event | None) -> Run:
-        """A copy for a branch or iteration: same history and deadline, its own context."""
+        """A copy for a branch or iteration: same history (its own thread of events in it) and
+        deadline, its own context."""
         branch = copy.copy(self)
         branch.context = context
         branch.cancel = cancel
+        branch.history = self.history.branch()
+        branch.resume = branch.entering = None
         return branch
 
     # -- the main loop -------------------------------------------------------------------
@@ -143,6 +151,8 @@ class Run:
                 stop.state_name = name
                 raise
             state = states[name]
+            resume, self.resume = self.resume, None
+            self.entering = resume if resume is not None and resume.state_name == name else None
             self.context["State"] = {"EnteredTime": context_time(self.clock()), "Name": name}
             if state["Type"] in _RETRYING_STATES:
                 # Step Functions guide, "Context object": RetryCount is there for states that

@@ -130,3 +130,19 @@ def execution_status_change_event(
 def event_json(value: Any) -> str:
     """An execution's input or output as Step Functions stores it: compact JSON text."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def object_of_event(event: Any) -> tuple[str, str] | None:
+    """The (bucket, key) an S3 "Object Created" event names, the key as the event carries it
+    (URL-encoded from S3; raw when a backfill built the event from a listing); None for any
+    other input."""
+    if not isinstance(event, dict) or event.get("source") != "aws.s3":
+        return None
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return None
+    bucket = (detail.get("bucket") or {}).get("name")
+    key = (detail.get("object") or {}).get("key")
+    if isinstance(bucket, str) and isinstance(key, str):
+        return bucket, key
+    return None

@@ -5,7 +5,7 @@ to other processes, EventBridge's rules, and the watcher of the raw bucket.
 May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `settings`.
 The faces (`lake.ui`) import only what this package exports below."""
 
-from lake.asl import NotRedrivable
+from lake.asl import NotRedrivable, TaskTokenError
 from lake.aws.sql_engine import QueryOutcome
 from lake.runtime.api import Lake, RedriveStatus, StateMachine
 from lake.runtime.errors import (
@@ -16,7 +16,7 @@ from lake.runtime.errors import (
     RemoteError,
     StateMachineNotFound,
 )
-from lake.runtime.history_db import ExecutionRecord
+from lake.runtime.history_db import ExecutionRecord, MapRunRecord
 
 __all__ = [
     "EngineError",
@@ -24,6 +24,7 @@ __all__ = [
     "ExecutionNotFound",
     "ExecutionRecord",
     "Lake",
+    "MapRunRecord",
     "NotRedrivable",
     "NotRunning",
     "QueryOutcome",
@@ -31,4 +32,5 @@ __all__ = [
     "RemoteError",
     "StateMachine",
     "StateMachineNotFound",
+    "TaskTokenError",
 ]

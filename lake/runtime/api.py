@@ -28,7 +28,8 @@ from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
 from lake.runtime.engine import load_workflow, workflow_files
 from lake.runtime.errors import EngineError, ExecutionNotFound, StateMachineNotFound
-from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+from lake.runtime.executions import execution_name_for
+from lake.runtime.history_db import ExecutionRecord, ExecutionStore, MapRunRecord
 from lake.runtime.service import EngineAPI, engine_access, owning, try_lock
 
 
@@ -124,8 +125,18 @@ class Lake:
         return self.state_machine().definition
 
     def definition_of(self, record: ExecutionRecord) -> StateMachineDefinition:
-        """The definition an execution runs."""
-        return self.state_machine(record.state_machine_arn).definition
+        """The definition an execution runs (a Map Run's child: its Map state's item
+        processor, `<state machine>/<label>`)."""
+        machine, _, label = record.state_machine_arn.rpartition(":")[2].partition("/")
+        definition = self.state_machine(machine).definition
+        if not label:
+            return definition
+        for name, state in definition.states.items():
+            if state.get("Type") == "Map" and state.get("Label", name) == label:
+                return StateMachineDefinition(
+                    raw=state.get("ItemProcessor") or state.get("Iterator")
+                )
+        raise StateMachineNotFound(f"no Map state labelled {label!r} in {machine}")
 
     @property
     def store(self) -> ExecutionStore:
@@ -228,6 +239,37 @@ class Lake:
         """The alerts sent (the outbox), newest first."""
         return read_outbox(self.home)
 
+    # --- map runs and the executions an execution started (reads) ------------------------------
+    def map_runs(self, identifier: str) -> list[MapRunRecord]:
+        """The Map Runs of an execution's Distributed Map states, oldest first (DescribeMapRun's
+        fields and counts)."""
+        return self.store.map_runs(execution_arn=self.execution(identifier).arn)
+
+    def map_run_children(self, map_run_arn: str) -> list[ExecutionRecord]:
+        """A Map Run's child executions (ListExecutions with mapRunArn), newest first."""
+        return self.store.list_executions(map_run_arn=map_run_arn)
+
+    def started_executions(self, identifier: str) -> list[ExecutionRecord]:
+        """The executions an execution started (`states:startExecution`), by its own tasks and
+        by those of its Map Runs' child executions (a backfill's ingest executions), newest
+        first."""
+        record = self.execution(identifier)
+        parents = [record.arn] + [
+            child.arn
+            for run in self.store.map_runs(execution_arn=record.arn)
+            for child in self.store.list_executions(map_run_arn=run.map_run_arn)
+        ]
+        started = [e for arn in parents for e in self.store.list_executions(parent_arn=arn)]
+        return sorted(started, key=lambda e: e.start_date, reverse=True)
+
+    def started_by(self, record: ExecutionRecord) -> ExecutionRecord | None:
+        """The execution that started this one (through a Map Run's child execution, the Map
+        Run's parent), or None when an event or a person started it."""
+        parent = self.store.find_execution(record.parent_arn) if record.parent_arn else None
+        while parent is not None and parent.map_run_arn and parent.parent_arn:
+            parent = self.store.find_execution(parent.parent_arn)
+        return parent
+
     # --- requests (to the engine) --------------------------------------------------------------
     def connect(self) -> bool:
         """Take the engine now; True when another process serves it (it is warm)."""
@@ -284,6 +326,48 @@ class Lake:
     def query(self, sql: str) -> QueryOutcome:
         """Run SQL against the lake's catalog."""
         return self._engine_api().query(sql)
+
+    def backfill(
+        self,
+        prefix: str,
+        *,
+        only_failed: bool = False,
+        max_concurrency: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> str:
+        """Start the backfill workflow over a raw-bucket prefix (its ASL file checks the input
+        and fails with what it must be); the name of its execution."""
+        options: dict[str, Any] = {"prefix": prefix, "only_failed": only_failed}
+        if max_concurrency is not None:
+            options["max_concurrency"] = max_concurrency
+        if tolerated_failure_percentage is not None:
+            options["tolerated_failure_percentage"] = tolerated_failure_percentage
+        scope = prefix if prefix.rstrip("/") != RAW_PREFIX.rstrip("/") else "all-cities"
+        name = f"backfill-{execution_name_for(scope)}"  # e.g. backfill-bogota-<time>-<hex>
+        return self.start(self.home.settings.backfill_state_machine_name, options, name)
+
+    # SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat: tokens live in the engine whose
+    # execution waits, so these go to the engine's owner.
+    def send_task_success(self, task_token: str, output: str) -> None:
+        """Complete the task waiting for `task_token` with `output` (JSON text)."""
+        self._request("send_task_success", task_token, output)
+
+    def send_task_failure(
+        self, task_token: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        """Fail the task waiting for `task_token` with `error` and `cause`."""
+        self._request("send_task_failure", task_token, error, cause)
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        """Tell the task waiting for `task_token` that its work goes on."""
+        self._request("send_task_heartbeat", task_token)
+
+    def _request(self, name: str, *args: Any) -> Any:
+        engine = self._engine_api()
+        method = getattr(engine, name, None)
+        if method is None:  # a remote engine proxies the service's requests by name
+            return engine._call(name, *args)  # type: ignore[attr-defined]
+        return method(*args)
 
     def interrupt(self) -> None:
         """Stop the executions this process runs at their next state (they end interrupted)."""

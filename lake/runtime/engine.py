@@ -2,9 +2,12 @@
 SparkSession behind Glue and Athena, the executions, and the EventBridge that starts them.
 
 One process at a time owns the engine of a home (see `lake.runtime.service`); every request
-another process makes of it is one of the methods below (`object_landed`, `rerun`, `redrive`,
-`stop`, `query`). Glue runs take turns inside their integration: they share the one
-SparkSession of a small machine."""
+another process makes of it is one of the methods below (`object_landed`, `start`, `rerun`,
+`redrive`, `stop`, `query`, `send_task_success`, `send_task_failure`, `send_task_heartbeat`).
+Glue runs take turns inside their integration: they share the one SparkSession of a small
+machine. Each state machine has its own pool of executions, so a backfill's parent never holds a
+slot its ingest children need; the children a parent starts (`states:startExecution`) are
+normal executions of their state machine, linked to it."""
 
 from __future__ import annotations
 
@@ -17,16 +20,33 @@ import settings as project_settings
 from contract import layout
 from contract.columns import DATA_COLUMNS
 from contract.table import add_columns_sql, create_table_sql
-from lake.asl import StateMachineDefinition, load_definition
-from lake.aws import ATHENA_START_QUERY_SYNC, GLUE_START_JOB_RUN_SYNC, LAMBDA_INVOKE, S3_GET_OBJECT
+from lake.asl import NotRedrivable, StateMachineDefinition, TaskTokens, load_definition
+from lake.aws import (
+    ATHENA_START_QUERY_SYNC,
+    GLUE_START_JOB_RUN_SYNC,
+    LAMBDA_INVOKE,
+    S3_GET_OBJECT,
+    S3_GET_OBJECT_ITEMS,
+    S3_LIST_OBJECTS_ITEMS,
+    S3_PUT_OBJECT_RESULTS,
+)
 from lake.aws.athena import AthenaStartQueryExecution
 from lake.aws.glue import GlueStartJobRun
 from lake.aws.lambda_ import LambdaInvoke
 from lake.aws.logs import function_logger
 from lake.aws.s3 import LocalS3Client, S3GetObject
+from lake.aws.s3_items import S3GetObjectItems, S3ListObjectsItems, S3PutObjectResults
 from lake.aws.sns import LocalSnsClient, publish, topic_arn
 from lake.aws.sql_engine import QueryOutcome, run_sql
+from lake.aws.step_functions import (
+    START_EXECUTION,
+    START_EXECUTION_CALLBACK,
+    START_EXECUTION_SYNC,
+    START_EXECUTION_SYNC_2,
+    StartExecution,
+)
 from lake.home import LakeHome
+from lake.runtime.children import ChildStarter
 from lake.runtime.errors import (
     EngineError,
     ExecutionNotFound,
@@ -36,11 +56,12 @@ from lake.runtime.errors import (
 from lake.runtime.eventbridge import EventBridge, HistoryReader, Landing, alert_delivery
 from lake.runtime.executions import Executions
 from lake.runtime.history_db import ExecutionStore
+from lake.runtime.map_runs import MapRunRecorder
 
 
 def definition_substitutions(home: LakeHome) -> dict[str, str]:
-    """The values of the definition's ${placeholders} for the local runtime, named as the
-    CDK stack's DefinitionSubstitutions."""
+    """The values of the definitions' ${placeholders} for the local runtime (of every state
+    machine's file), named as the CDK stack's DefinitionSubstitutions."""
     s = home.settings
     return {
         "ValidateFunctionArn": home.validate_function_arn,
@@ -48,12 +69,20 @@ def definition_substitutions(home: LakeHome) -> dict[str, str]:
         "CuratedBucket": s.curated_bucket,
         "AthenaWorkGroup": s.athena_workgroup,
         "Database": s.database,
+        # the backfill's
+        "RawBucket": s.raw_bucket,
+        "IngestStateMachineArn": home.state_machine_arn,
+        "DefaultMaxConcurrency": str(s.glue_max_concurrent_runs),
     }
 
 
 def workflow_files(home: LakeHome) -> dict[str, Path]:
-    """The state machines the stack deploys, by name, and the ASL file of each."""
-    return {home.settings.state_machine_name: project_settings.STATE_MACHINE_FILE}
+    """The state machines the stack deploys, by name, and the ASL file of each (the ingest
+    workflow first)."""
+    return {
+        home.settings.state_machine_name: project_settings.STATE_MACHINE_FILE,
+        home.settings.backfill_state_machine_name: project_settings.BACKFILL_STATE_MACHINE_FILE,
+    }
 
 
 def load_workflow(
@@ -96,6 +125,8 @@ class Engine:
         self.workflows: dict[str, Executions] = {}  # by state machine name
         self.executions: Executions | None = None  # the ingest workflow's
         self.events: EventBridge | None = None
+        # One registry for every executor of this engine: a callback reaches any of them.
+        self.task_tokens = TaskTokens()
 
     # --- life cycle ----------------------------------------------------------------------
     def __enter__(self) -> Engine:
@@ -112,11 +143,20 @@ class Engine:
         files[self.home.settings.state_machine_name] = self.definition_file
         definitions = {name: load_workflow(self.home, path) for name, path in files.items()}
         lambdas = self._lambdas()
+        children = ChildStarter(self.home, self._workflow)
         integrations = {
             LAMBDA_INVOKE: lambdas,
             GLUE_START_JOB_RUN_SYNC: GlueStartJobRun(self.home, self.glue_script, self.spark),
             S3_GET_OBJECT: S3GetObject(self.home),
             ATHENA_START_QUERY_SYNC: AthenaStartQueryExecution(self.home, self.spark),
+            S3_LIST_OBJECTS_ITEMS: S3ListObjectsItems(self.home),
+            S3_GET_OBJECT_ITEMS: S3GetObjectItems(self.home),
+            S3_PUT_OBJECT_RESULTS: S3PutObjectResults(self.home),
+            START_EXECUTION: StartExecution(children, ""),
+            START_EXECUTION_SYNC: StartExecution(children, ".sync"),
+            START_EXECUTION_SYNC_2: StartExecution(children, ".sync:2"),
+            # the child gets $$.Task.Token in its input; the task waits for SendTaskSuccess
+            START_EXECUTION_CALLBACK: StartExecution(children, ""),
         }
         for name, definition in definitions.items():
             absent = sorted(definition.resources() - set(integrations))
@@ -126,6 +166,7 @@ class Engine:
                     "cannot play; add an integration in lake/aws/ or change the definition"
                 )
         self.store = store = ExecutionStore(self.home.db_path)
+        observer = MapRunRecorder(store)
         self.workflows = {
             name: Executions(
                 self.home,
@@ -136,6 +177,8 @@ class Engine:
                 parallel=self.parallel,
                 time_scale=self.time_scale,
                 machine=name,
+                task_tokens=self.task_tokens,
+                observer=observer,
             )
             for name, definition in definitions.items()
         }
@@ -241,6 +284,20 @@ class Engine:
         """Run SQL against the lake's catalog (current database: the table's)."""
         return run_sql(self.spark(), sql, self.home.settings.database)
 
+    # SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat: to a task of this engine's
+    # executions that waits for its token (`.waitForTaskToken`); the registry raises the API's
+    # errors (InvalidToken, TaskDoesNotExist, TaskTimedOut, InvalidOutput).
+    def send_task_success(self, task_token: str, output: str) -> None:
+        self.task_tokens.send_success(task_token, output)
+
+    def send_task_failure(
+        self, task_token: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        self.task_tokens.send_failure(task_token, error, cause)
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        self.task_tokens.send_heartbeat(task_token)
+
     def interrupt(self) -> None:
         """Stop the running executions at their next state (they end interrupted)."""
         for executions in self.workflows.values():
@@ -266,5 +323,12 @@ class Engine:
             raise ExecutionNotFound(
                 f"no execution named {identifier!r} in {self.home.root}; "
                 "`lake executions` lists them"
+            )
+        if record.map_run_arn:
+            parent = self.store.find_execution(record.parent_arn or "")
+            raise NotRedrivable(
+                f"{record.name} is a child execution of a Map Run: redrive its parent "
+                f"(`lake redrive {parent.name if parent else record.parent_arn}`), which "
+                "redrives the Map Run's unsuccessful children"
             )
         return self._workflow(record.state_machine_arn)

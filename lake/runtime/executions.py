@@ -17,19 +17,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from contract import layout
-from lake.asl import Executor, NotRedrivable, StateMachineDefinition
+from lake.asl import Executor, MapRunObserver, NotRedrivable, StateMachineDefinition, TaskTokens
 from lake.asl.history import to_json
 from lake.home import LakeHome
 from lake.runtime.errors import ExecutionAlreadyExists, ExecutionNotFound, NotRunning
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+from lake.runtime.recovery import INTERRUPTED, INTERRUPTED_CAUSE, recover_interrupted
 
-# An execution left RUNNING by a process that is gone (killed, crashed, or stopped with Ctrl-C
-# mid-run) is closed with this error; `lake watch` starts its file again.
-INTERRUPTED = "Lake.Interrupted"
-INTERRUPTED_CAUSE = (
-    "The lake process running this execution stopped before it finished. `lake watch` starts "
-    "the file again when it starts; or run `lake redrive {name}`."
-)
+__all__ = ["INTERRUPTED", "INTERRUPTED_CAUSE", "Executions", "execution_name_for"]
 
 
 def execution_name_for(key: str, at: dt.datetime | None = None) -> str:
@@ -46,7 +41,9 @@ class Executions:
     ingest workflow), each on a thread pool of `parallel` workers.
 
     `on_ended` is called with the final record of every execution that ends (the runtime's
-    EventBridge turns it into a status-change event)."""
+    EventBridge turns it into a status-change event). `task_tokens` is the registry its
+    `.waitForTaskToken` tasks wait on (one per engine, shared by its state machines) and
+    `observer` records the Map Runs of its Distributed Map states."""
 
     def __init__(
         self,
@@ -59,6 +56,8 @@ class Executions:
         parallel: int = 1,
         time_scale: float = 1.0,
         machine: str | None = None,
+        task_tokens: TaskTokens | None = None,
+        observer: MapRunObserver | None = None,
     ) -> None:
         self.home = home
         self.machine = machine or home.settings.state_machine_name
@@ -68,9 +67,12 @@ class Executions:
         self.integrations = integrations
         self.on_ended = on_ended
         self.time_scale = time_scale
+        self.task_tokens = task_tokens or TaskTokens()
+        self.observer = observer
         self.abort = threading.Event()  # set by `interrupt`: executions end as interrupted
         self._stops: dict[str, threading.Event] = {}  # per execution: StopExecution
         self._redriving: set[str] = set()
+        self._ended: dict[str, threading.Event] = {}  # per running execution: it has ended
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max(1, parallel), thread_name_prefix="execution")
         self._futures: set[Future] = set()
@@ -82,6 +84,10 @@ class Executions:
         self._pool.shutdown(wait=wait, cancel_futures=True)
         if wait:
             self.recover_interrupted()
+            with self._lock:  # whoever waits for those (a parent's task) is told they ended
+                ended, self._ended = list(self._ended.values()), {}
+            for event in ended:
+                event.set()
 
     # --- the requests ----------------------------------------------------------------------
     def start(
@@ -91,9 +97,10 @@ class Executions:
         name: str | None = None,
         source: tuple[str, str] | None = None,
         rerun_of: str | None = None,
+        parent_arn: str | None = None,
     ) -> ExecutionRecord:
         """StartExecution: record a new RUNNING execution and run it on the pool; returns at
-        once."""
+        once. `parent_arn` links it to the execution whose task started it."""
         name = name or execution_name_for(source[1] if source else "execution")
         record = ExecutionRecord(
             arn=self.home.execution_arn(name, self.machine),
@@ -105,6 +112,7 @@ class Executions:
             source_bucket=source[0] if source else None,
             source_key=source[1] if source else None,
             rerun_of=rerun_of,
+            parent_arn=parent_arn,
         )
         try:
             self.store.insert_execution(record)
@@ -112,8 +120,20 @@ class Executions:
             raise ExecutionAlreadyExists(
                 f"Execution Already Exists: '{record.arn}' (names are unique in a lake home)"
             ) from e
+        with self._lock:
+            self._ended[record.arn] = threading.Event()
         self._submit(self._run, record, dict(input))
         return record
+
+    def wait_for(self, identifier: str) -> ExecutionRecord:
+        """Block until the execution ends (woken when it does, no polling); its final record.
+        An execution started by another engine or already ended is read as it is now."""
+        record = self.find(identifier)
+        with self._lock:
+            ended = self._ended.get(record.arn)
+        if ended is not None:
+            ended.wait()
+        return self.find(record.arn)
 
     def rerun(self, identifier: str) -> ExecutionRecord:
         """A new execution with the same input (StartExecution again)."""
@@ -203,35 +223,9 @@ class Executions:
                 future.exception()
 
     def recover_interrupted(self) -> list[ExecutionRecord]:
-        """Close executions left RUNNING by a process that is gone (the engine's owner runs
-        this, so no one else runs them): ABORTED with `Lake.Interrupted`, an ExecutionAborted
-        event appended so history and redrive stay coherent. No alert: nobody aborted them."""
-        orphans = self.store.list_executions(
-            status="RUNNING", state_machine_arn=self.state_machine_arn
-        )
-        now = dt.datetime.now(dt.UTC)
-        for record in orphans:
-            events = self.store.events(record.arn)
-            last_id = events[-1]["id"] if events else 0
-            cause = INTERRUPTED_CAUSE.format(name=record.name)
-            self.store.add_event(
-                record.arn,
-                {
-                    "timestamp": now.isoformat(),
-                    "type": "ExecutionAborted",
-                    "id": last_id + 1,
-                    "previousEventId": last_id,
-                    "executionAbortedEventDetails": {"error": INTERRUPTED, "cause": cause},
-                },
-            )
-            self.store.update_execution(
-                record.arn,
-                status="ABORTED",
-                error=INTERRUPTED,
-                cause=cause,
-                stop_date=now.timestamp(),
-            )
-        return orphans
+        """Close executions of this state machine left RUNNING by a process that is gone (see
+        `lake.runtime.recovery`)."""
+        return recover_interrupted(self.store, self.state_machine_arn)
 
     # --- running -----------------------------------------------------------------------------
     def _submit(self, fn: Callable[..., Any], *args: Any) -> Future:
@@ -249,7 +243,12 @@ class Executions:
                 on_first_event()
 
         return Executor(
-            self.definition, self.integrations, on_event=on_event, time_scale=self.time_scale
+            self.definition,
+            self.integrations,
+            on_event=on_event,
+            time_scale=self.time_scale,
+            task_tokens=self.task_tokens,
+            observer=self.observer,
         )
 
     def _stop_event(self, arn: str) -> threading.Event:
@@ -329,5 +328,9 @@ class Executions:
             changes["redrive_count"] = record.redrive_count
         self.store.update_execution(record.arn, **changes)
         self._forget(record.arn)
+        with self._lock:
+            ended = self._ended.pop(record.arn, None)
+        if ended is not None:
+            ended.set()
         if not interrupted:
             self.on_ended(self.find(record.arn))

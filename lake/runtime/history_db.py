@@ -1,5 +1,5 @@
-"""The execution database of a lake home: executions, their AWS-style history, and the ledger
-of raw objects already handed to the workflow.
+"""The execution database of a lake home: executions, their AWS-style history, the Map Runs of
+Distributed Map states, and the ledger of raw objects already handed to the workflow.
 
 SQLite in WAL mode: one process writes (the engine's owner, see lake.runtime.service) while any
 number of `lake` processes read, without blocking each other. History events are stored the moment
@@ -17,6 +17,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from lake.runtime.map_run_table import MAP_RUNS_SCHEMA, MapRunRecord, MapRunTable
+
+__all__ = ["ExecutionRecord", "ExecutionStore", "MapRunRecord"]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
     arn TEXT PRIMARY KEY,
@@ -33,9 +37,13 @@ CREATE TABLE IF NOT EXISTS executions (
     redrive_date REAL,
     source_bucket TEXT,
     source_key TEXT,
-    rerun_of TEXT
+    rerun_of TEXT,
+    parent_arn TEXT,
+    map_run_arn TEXT,
+    map_item_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (start_date);
+
 CREATE TABLE IF NOT EXISTS events (
     execution_arn TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -54,6 +62,12 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key, size, mtime_ns)
 );
 """
+# Columns added after the first release: a database made before them gains them in place.
+_ADDED_COLUMNS = {"parent_arn": "TEXT", "map_run_arn": "TEXT", "map_item_index": "INTEGER"}
+_INDEXES_OF_ADDED = (
+    "CREATE INDEX IF NOT EXISTS executions_by_parent ON executions (parent_arn)",
+    "CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn)",
+)
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -76,6 +90,9 @@ class ExecutionRecord:
     source_bucket: str | None = None
     source_key: str | None = None
     rerun_of: str | None = None
+    parent_arn: str | None = None  # the execution whose task started it (startExecution)
+    map_run_arn: str | None = None  # set for a child execution of a Distributed Map's Map Run
+    map_item_index: int | None = None  # which item (or first item of a batch) that child ran
 
     @property
     def started(self) -> dt.datetime:
@@ -111,13 +128,15 @@ class ExecutionRecord:
             "sourceBucket": self.source_bucket,
             "sourceKey": self.source_key,
             "rerunOf": self.rerun_of,
+            "parentArn": self.parent_arn,
+            "mapRunArn": self.map_run_arn,
         }
 
 
 _COLUMNS = [f.name for f in fields(ExecutionRecord)]
 
 
-class ExecutionStore:
+class ExecutionStore(MapRunTable):
     """Executions, history events and the object ledger of one lake home."""
 
     def __init__(self, path: Path) -> None:
@@ -130,8 +149,18 @@ class ExecutionStore:
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA + MAP_RUNS_SCHEMA)
+            self._add_new_columns()
             self._conn.commit()
+
+    def _add_new_columns(self) -> None:
+        """Upgrade a database made by an earlier version in place: add the columns it lacks."""
+        present = {row["name"] for row in self._conn.execute("PRAGMA table_info(executions)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._conn.execute(f"ALTER TABLE executions ADD COLUMN {name} {kind}")
+        for statement in _INDEXES_OF_ADDED:
+            self._conn.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -183,12 +212,23 @@ class ExecutionStore:
         status: str | None = None,
         limit: int | None = None,
         state_machine_arn: str | None = None,
+        map_run_arn: str | None = None,
+        parent_arn: str | None = None,
     ) -> list[ExecutionRecord]:
-        """Newest first; of one status and of one state machine when given."""
+        """Newest first; of one status, of one state machine, started by one parent when given.
+        A Map Run's child executions are listed only by their `map_run_arn` (as ListExecutions
+        lists them only by mapRunArn)."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM executions"
-        where = {"status": status, "state_machine_arn": state_machine_arn}
+        where = {
+            "status": status,
+            "state_machine_arn": state_machine_arn,
+            "map_run_arn": map_run_arn,
+            "parent_arn": parent_arn,
+        }
         conditions = [f"{name} = ?" for name, value in where.items() if value]
         params = tuple(value for value in where.values() if value)
+        if not map_run_arn:
+            conditions.append("map_run_arn IS NULL")
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         sql += " ORDER BY start_date DESC, rowid DESC"

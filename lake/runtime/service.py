@@ -33,7 +33,18 @@ from lake.runtime.eventbridge import Landing
 
 CONNECT_TIMEOUT_S = 120.0  # an owner that just started may still be warming up Spark
 # The requests a client may make: the engine's methods of the same name (and a ping).
-REQUESTS = ("ping", "object_landed", "start", "rerun", "redrive", "stop", "query")
+REQUESTS = (
+    "ping",
+    "object_landed",
+    "start",
+    "rerun",
+    "redrive",
+    "stop",
+    "query",
+    "send_task_success",
+    "send_task_failure",
+    "send_task_heartbeat",
+)
 
 
 class EngineAPI(Protocol):

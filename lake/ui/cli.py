@@ -21,7 +21,7 @@ from rich.text import Text
 from contract import layout
 from lake.home import LakeHome, NotInBucket
 from lake.runtime import EngineError, ExecutionNotFound, Lake, NotRedrivable, RemoteError
-from lake.ui import demo, generate, terminal
+from lake.ui import backfill_command, demo, generate, task_token_commands, terminal
 from lake.ui.graph import render_svg, state_order
 from lake.ui.progress import follow_and_report
 from lake.ui.report import failure_advice, state_table, story_of, success_summary, summary_json
@@ -31,6 +31,7 @@ from lake.ui.views import (
     describe_panel,
     executions_table,
     history_table,
+    map_runs_table,
     query_csv,
     query_json,
     query_table,
@@ -154,6 +155,9 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     events = lake.history(record.arn)
     timeline = read_timeline(events, state_order(definition.states, definition.start_at))
     told = story_of(record, events) if record.finished and record.status != "SUCCEEDED" else None
+    runs = lake.map_runs(record.arn)
+    started = lake.started_executions(record.arn)
+    parent = lake.started_by(record)
     if args.graph:
         svg = render_svg(
             definition.states,
@@ -161,15 +165,17 @@ def _cmd_describe(args: argparse.Namespace) -> int:
             timeline,
             title=f"{record.name} — {record.status}",
             subtitle=f"{record.state_machine_arn.rsplit(':', 1)[-1]} · {record.source_key or ''}",
+            map_runs={run.state_name: run.item_counts for run in runs},
         )
         args.graph.write_text(svg, encoding="utf-8")
     if args.json:
-        print(json.dumps(summary_json(record, timeline, told, lake.manifest(record)), indent=2))
+        summary = summary_json(record, timeline, told, lake.manifest(record), runs, started, parent)
+        print(json.dumps(summary, indent=2))
         return 0
     out = terminal.stdout()
-    out.print(describe_panel(record))
+    out.print(describe_panel(record, parent))
     out.print()
-    if record.status == "SUCCEEDED":
+    if record.status == "SUCCEEDED" and not runs:
         out.print(success_summary(lake.manifest(record), timeline))
     else:
         out.print(state_table(timeline, title="States"))
@@ -177,6 +183,11 @@ def _cmd_describe(args: argparse.Namespace) -> int:
             out.print()
             for line in failure_advice(record, told):
                 out.print("  " + line)
+    if runs:
+        out.print()
+        out.print(map_runs_table(runs))
+    if started:
+        out.print(executions_table(started, title=f"{len(started)} execution(s) it started"))
     if args.graph:
         out.print(f"\ngraph written to {args.graph}")
     return 0
@@ -316,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("alerts", "list the alerts sent, newest first", _cmd_alerts)
     p.add_argument("--limit", type=int, default=20)
+
+    backfill_command.add_command(
+        command, open_lake=open_lake, announce_engine=announce_engine, usage_error=UsageError
+    )
+    task_token_commands.add_commands(
+        command, open_lake=open_lake, usage_error=UsageError, refused=Refused
+    )
 
     demo.add_command(commands, common, upload=upload, open_lake=open_lake)
     return parser

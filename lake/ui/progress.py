@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.text import Text
@@ -33,10 +34,16 @@ def state_line(name: str, status: str, seconds: float | None, note: str = "") ->
 
 
 def follow(
-    lake: Lake, name: str, console: Console, poll_s: float = 0.2, since_id: int = 0
+    lake: Lake,
+    name: str,
+    console: Console,
+    poll_s: float = 0.2,
+    since_id: int = 0,
+    running_note: Callable[[], str] | None = None,
 ) -> ExecutionRecord:
     """Print the execution's progress until it ends; return its final record. Events up to
-    `since_id` (e.g. before a redrive) are history already told: read, not printed."""
+    `since_id` (e.g. before a redrive) are history already told: read, not printed.
+    `running_note()` adds to the line of the running state (e.g. a Map Run's counts)."""
     definition = lake.definition_of(lake.execution(name))
     state_names = state_order(definition.states, definition.start_at)
     events: list[dict] = [e for e in lake.history(name) if e["id"] <= since_id]
@@ -83,7 +90,10 @@ def follow(
                 announced.add(current.name)
                 console.print(Text(f"  … {current.name} running", "dim"))
             if current is not None:
-                status.update(f"[bold blue]{current.name}[/] running… ({current.seconds:.0f} s)")
+                extra = f" {running_note()}" if running_note is not None else ""
+                status.update(
+                    f"[bold blue]{current.name}[/] running… ({current.seconds:.0f} s){extra}"
+                )
             if record is not None and record.finished:
                 return record
             time.sleep(poll_s)

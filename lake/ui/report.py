@@ -1,6 +1,7 @@
 """What an execution did, in words and tables a person reads: the summary after a success
 (rows read, written and rejected by reason, partitions, time per state) and, after a failure,
-where it stopped, why, and what to do next."""
+where it stopped, why, and what to do next; for a backfill, its Map Run and the ingest
+executions it started."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.text import Text
 
 from contract.manifest import RowCounts
 from functions import story
-from lake.runtime import ExecutionRecord
+from lake.runtime import ExecutionRecord, MapRunRecord
 from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED, Timeline
 
 OUTCOME_STYLE = {
@@ -144,10 +145,23 @@ def failure_advice(record: ExecutionRecord, told: story.Story) -> list[str]:
 
 
 def summary_json(
-    record: ExecutionRecord, timeline: Timeline, told: story.Story | None, manifest: dict[str, Any]
+    record: ExecutionRecord,
+    timeline: Timeline,
+    told: story.Story | None,
+    manifest: dict[str, Any],
+    map_runs: list[MapRunRecord] | None = None,
+    started: list[ExecutionRecord] | None = None,
+    started_by: ExecutionRecord | None = None,
 ) -> dict[str, Any]:
-    """The summary as data, for `--json`."""
+    """The summary as data, for `--json`: with the execution's Map Runs (DescribeMapRun's
+    shape), the executions it started and the one that started it."""
     return {
+        "mapRuns": [run.as_json() for run in map_runs or []],
+        "startedExecutions": [
+            {k: e.as_json()[k] for k in ("name", "executionArn", "status", "sourceKey", "error")}
+            for e in started or []
+        ],
+        "startedBy": started_by.name if started_by else None,
         **record.as_json(),
         "failedState": told.state if told else None,
         "reason": told.reason if told and record.cause else None,
@@ -162,3 +176,42 @@ def summary_json(
             for run in timeline.states.values()
         ],
     }
+
+
+def backfill_outcome(
+    record: ExecutionRecord, runs: list[MapRunRecord], started: list[ExecutionRecord]
+) -> list[str]:
+    """A backfill's result in sentences: files re-processed, failed, skipped, and what to do
+    about the failed ones (each is a normal ingest execution: describe it, redrive it)."""
+    items = runs[-1].item_counts if runs else {}
+    failed = [e for e in started if e.status not in ("SUCCEEDED", "RUNNING")]
+    succeeded = sum(1 for e in started if e.status == "SUCCEEDED")
+    skipped = max(items.get("succeeded", 0) - succeeded, 0)
+    lines = [
+        f"{record.status.replace('_', ' ').lower()}: {items.get('total', 0)} object(s) under the "
+        f"prefix, {succeeded} re-processed, {len(failed)} failed, {skipped} skipped "
+        "(no export, or already in the lake in this version)",
+    ]
+    not_started = items.get("aborted", 0) + items.get("pending", 0)
+    if not_started:
+        lines.append(f"{not_started} object(s) were not processed: the run stopped early")
+    if record.status == "FAILED" and record.error == "States.ExceedToleratedFailureThreshold":
+        lines.append(
+            "why: more files failed than the tolerated share (tolerated_failure_percentage); "
+            "fix the cause, then continue it (only what did not succeed runs again):"
+        )
+        lines.append(f"    lake redrive {record.name}")
+    elif record.status != "SUCCEEDED" and record.cause:
+        lines.append(f"why: {story.readable_cause(record.cause)}")
+    for execution in failed:
+        lines.append(
+            f"failed: {execution.source_key or execution.name} ({execution.error}): "
+            f"lake describe {execution.name}"
+        )
+    if failed:
+        lines.append(
+            "each failed file is an ingest execution of its own: fix what its alert says, then "
+            "`lake redrive NAME` (or upload the file again); "
+            "`lake backfill --only-failed` re-processes every file not yet in the lake"
+        )
+    return lines

@@ -1,5 +1,5 @@
-"""Tables and JSON for the CLI's read-only commands: executions, describe, history, alerts,
-query results."""
+"""Tables and JSON for the CLI's read-only commands: executions, describe (with an execution's
+Map Runs and the executions it started), history, alerts, query results."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from functions.story import readable_cause
-from lake.runtime import ExecutionRecord, QueryOutcome
+from lake.runtime import ExecutionRecord, MapRunRecord, QueryOutcome
 from lake.ui.timeline import CAUGHT, FAILED, SUCCEEDED, event_time, failure_details
 
 STATUS_STYLE = {
@@ -38,9 +38,11 @@ def duration(record: ExecutionRecord) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def executions_table(records: list[ExecutionRecord]) -> Table:
+def executions_table(records: list[ExecutionRecord], title: str | None = None) -> Table:
     table = Table(
-        title=f"{len(records)} execution(s), newest first", title_justify="left", box=SIMPLE_HEAD
+        title=title or f"{len(records)} execution(s), newest first",
+        title_justify="left",
+        box=SIMPLE_HEAD,
     )
     # Names are what the user types next (describe, redrive): never cut them.
     table.add_column("Name", no_wrap=True, min_width=max(len(r.name) for r in records))
@@ -61,7 +63,9 @@ def executions_table(records: list[ExecutionRecord]) -> Table:
     return table
 
 
-def describe_panel(record: ExecutionRecord) -> RenderableType:
+def describe_panel(
+    record: ExecutionRecord, started_by: ExecutionRecord | None = None
+) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
@@ -77,8 +81,33 @@ def describe_panel(record: ExecutionRecord) -> RenderableType:
     ]
     if record.rerun_of:
         rows.append(("Re-run of", record.rerun_of.rsplit(":", 1)[-1]))
+    if started_by is not None:
+        rows.append(("Started by", started_by.name))
     for label, value in rows:
         table.add_row(label, value)
+    return table
+
+
+MAP_RUN_COUNTS = ("succeeded", "failed", "timedOut", "aborted", "running", "pending", "total")
+
+
+def map_runs_table(runs: list[MapRunRecord]) -> Table:
+    """An execution's Map Runs with their item counts (DescribeMapRun's itemCounts)."""
+    table = Table(title="Map Runs (items)", title_justify="left", box=SIMPLE_HEAD)
+    table.add_column("Map state", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    for count in MAP_RUN_COUNTS:
+        table.add_column(count, justify="right")
+    table.add_column("At once", justify="right")
+    table.add_column("Redrives", justify="right")
+    for run in runs:
+        table.add_row(
+            run.state_name,
+            Text(run.status, STATUS_STYLE.get(run.status, "")),
+            *(str(run.item_counts.get(count, 0)) for count in MAP_RUN_COUNTS),
+            str(run.max_concurrency or "no limit"),
+            str(run.redrive_count) if run.redrive_count else "",
+        )
     return table
 
 
@@ -93,8 +122,10 @@ def event_note(event: dict[str, Any]) -> str:
         if key.endswith("EventDetails") and isinstance(value, dict):
             if "resource" in value:
                 return f"{value.get('resourceType', '')}:{value['resource']}"
-            if kind == "ExecutionRedriven":
+            if kind in ("ExecutionRedriven", "MapRunRedriven"):
                 return f"redrive #{value.get('redriveCount', '')}"
+            if "mapRunArn" in value:
+                return value["mapRunArn"].rsplit(":", 2)[-2]
     return ""
 
 

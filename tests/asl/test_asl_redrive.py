@@ -213,8 +213,8 @@ def test_redrive_context_shows_the_original_start_and_the_redrive():
 def test_redrive_resumes_at_a_map_state_that_failed_with_its_original_input():
     """Step Functions API reference, RedriveExecution: an execution that failed inside an
     Inline Map state is redriven at that Map state (with the state's original input), not at a
-    state of one of its iterations. (AWS reruns only the failed iterations; this interpreter
-    reruns them all: see lake/asl/README.md.)"""
+    state of one of its iterations; only the failed iterations run again
+    (test_asl_redrive_branches)."""
     machine = definition(
         {
             "Prepare": task(S3_GET, ResultPath=None, Next="Each"),
@@ -236,6 +236,7 @@ def test_redrive_resumes_at_a_map_state_that_failed_with_its_original_input():
     assert second.status == "SUCCEEDED"
     assert second.output == ["a-done", "b-done"]
     assert integrations[S3_GET].calls == 1  # Prepare did not run again
+    assert load.calls == 3  # a once, b twice
     redriven = second.events[len(first.events) :]
     assert [e["type"] for e in redriven[:3]] == [
         "ExecutionRedriven",

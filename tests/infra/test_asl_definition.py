@@ -127,13 +127,8 @@ def test_the_placeholders_are_exactly_those_the_stack_substitutes():
 @pytest.mark.infra
 def test_cfn_lint_validates_the_definition_inside_the_template():
     # Break the definition's schema and cfn-lint must say so: the ASL is linted in place.
-    template = synthesized().json
-    resource = next(
-        r
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::StepFunctions::StateMachine"
-        and "Transform" in r["Properties"]["DefinitionString"]
-    )
+    synth = synthesized()
+    resource = synth.json["Resources"][synth.logical_id(synth.stack.workflow.state_machine)]
     definition = json.loads(resource["Properties"]["DefinitionString"])
     definition["States"]["Transform"]["Type"] = "Tsk"
     properties = {

@@ -34,7 +34,9 @@ XRAY_ACTIONS = {
 
 
 def state_machine() -> dict:
-    return synthesized().only("AWS::StepFunctions::StateMachine")
+    synth = synthesized()
+    machines = synth.resources("AWS::StepFunctions::StateMachine")
+    return machines[synth.logical_id(synth.stack.workflow.state_machine)]["Properties"]
 
 
 def rule_for(target_logical_id: str) -> dict:

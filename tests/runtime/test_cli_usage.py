@@ -54,3 +54,36 @@ def test_an_unknown_execution_is_named_and_the_listing_command_suggested(capsys,
 def test_listing_an_empty_lake_says_how_to_start(capsys):
     assert cli.main(["executions"]) == 0
     assert "lake demo" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--prefix", "uploads/bogota/"], "--prefix must lie under travel_times/"),
+        (["--prefix", "travel_times/", "--max-concurrency", "0"], "at least 1"),
+        (["--prefix", "travel_times/", "--tolerated-failure-percentage", "120"], "0 and 100"),
+    ],
+)
+def test_a_backfill_with_a_wrong_option_says_what_it_takes(capsys, args, says):
+    status, err = _run(capsys, "backfill", *args)
+    assert status == 2
+    assert says in err
+
+
+def test_send_task_success_needs_json_output(capsys):
+    status, err = _run(capsys, "send-task-success", "t", "--output", "{not json")
+    assert status == 2
+    assert "--output must be JSON text" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "token", "says"),
+    [
+        ("send-task-heartbeat", "not-a-token", "InvalidToken"),
+        ("send-task-failure", "A" * 64, "TaskDoesNotExist"),
+    ],
+)
+def test_a_token_no_task_waits_for_is_refused_in_one_sentence(capsys, command, token, says):
+    status, err = _run(capsys, command, token)
+    assert status == 1
+    assert says in err and "lake watch" in err

@@ -4,13 +4,14 @@ it calls; a definition calling anything else is refused when the runtime starts.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 import settings
 from lake.asl import UnsupportedDefinition
 from lake.home import LakeHome
-from lake.runtime.engine import Engine, definition_substitutions, load_workflow
+from lake.runtime.engine import Engine, definition_substitutions, load_workflow, workflow_files
 from lake.runtime.errors import MissingIntegration
 
 
@@ -19,22 +20,23 @@ def test_the_runtime_executes_the_state_machine_file_of_the_project(tmp_path):
     assert engine.definition_file == settings.STATE_MACHINE_FILE
 
 
-def test_every_resource_of_the_deployed_definition_has_a_local_integration(tmp_path):
+def test_every_resource_of_the_deployed_definitions_has_a_local_integration(tmp_path):
     home = LakeHome(tmp_path)
-    resources = load_workflow(home).resources()
-    assert resources  # the file has tasks
     with Engine(home) as engine:  # opening checks every resource has a local integration
-        integrations = engine.executions.integrations
-    assert resources <= set(integrations), resources - set(integrations)
+        for name, path in workflow_files(home).items():
+            resources = load_workflow(home, path).resources()
+            assert resources  # the file has tasks
+            integrations = set(engine.workflows[name].integrations)
+            assert resources <= integrations, resources - integrations
 
 
-def test_every_placeholder_of_the_definition_gets_a_local_value(tmp_path):
+def test_every_placeholder_of_the_definitions_gets_a_local_value(tmp_path):
     home = LakeHome(tmp_path)
-    text = settings.STATE_MACHINE_FILE.read_text()
+    texts = [path.read_text() for path in workflow_files(home).values()]
     for name in definition_substitutions(home):
-        assert "${" + name + "}" in text  # no stale substitution
-    loaded = json.dumps(load_workflow(home).raw)
-    assert "${" not in loaded
+        assert any("${" + name + "}" in text for text in texts)  # no stale substitution
+    for path in workflow_files(home).values():
+        assert "${" not in json.dumps(load_workflow(home, path).raw)
 
 
 def test_a_definition_calling_a_service_without_local_integration_is_refused_at_start(tmp_path):
@@ -61,18 +63,25 @@ def _keyword_dict_keys(source: str, keyword: str) -> set[str]:
     raise AssertionError(f"no {keyword}= in the stack")
 
 
-def test_the_stack_deploys_the_same_file_with_the_same_placeholders(tmp_path):
+def test_the_stack_deploys_the_same_files_with_the_same_placeholders(tmp_path):
     import inspect
 
+    from stacks import backfill, workflow
     from stacks import transform_job as job
-    from stacks import workflow
 
-    # the stack's state machine reads the file the runtime executes
+    home = LakeHome(tmp_path)
+    files = workflow_files(home)
+    # the stack's state machines read the files the runtime executes
     deployed = inspect.signature(workflow.Workflow.__init__).parameters["definition_file"].default
-    assert deployed == settings.STATE_MACHINE_FILE == Engine(LakeHome(tmp_path)).definition_file
-    # and substitutes the same placeholders the runtime substitutes
-    stack_keys = _keyword_dict_keys(inspect.getsource(workflow), "definition_substitutions")
-    assert stack_keys == set(definition_substitutions(LakeHome(tmp_path)))
+    assert deployed == settings.STATE_MACHINE_FILE == Engine(home).definition_file
+    assert deployed == files[home.settings.state_machine_name]
+    backfill_file = inspect.signature(backfill.Backfill.__init__).parameters["definition_file"]
+    assert backfill_file.default == files[home.settings.backfill_state_machine_name]
+    # and substitute the same placeholders the runtime substitutes
+    for module, path in ((workflow, deployed), (backfill, backfill_file.default)):
+        stack_keys = _keyword_dict_keys(inspect.getsource(module), "definition_substitutions")
+        assert stack_keys == set(re.findall(r"\$\{([^}]*)\}", path.read_text())), module.__name__
+        assert stack_keys <= set(definition_substitutions(home))
     # the Glue job's script arguments are the ones the runtime passes by default
     from lake.aws.glue import default_arguments
 

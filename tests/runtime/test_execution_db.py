@@ -79,3 +79,61 @@ def test_the_ledger_remembers_which_execution_took_each_object_version(tmp_path)
     assert store.object_execution("raw", "travel_times/a/x.csv", 10, 111) == "arn:1"
     # a new version of the same key (other size or mtime) is not yet seen
     assert store.object_execution("raw", "travel_times/a/x.csv", 10, 222) is None
+
+
+def test_a_database_made_before_parent_and_map_run_links_gains_them_in_place(tmp_path):
+    # GIVEN a history database as an earlier release made it, with one execution
+    path = tmp_path / "lake.runtime.history_db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE executions (arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+        "state_machine_arn TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT, "
+        "error TEXT, cause TEXT, start_date REAL NOT NULL, stop_date REAL, "
+        "redrive_count INTEGER NOT NULL DEFAULT 0, redrive_date REAL, source_bucket TEXT, "
+        "source_key TEXT, rerun_of TEXT)"
+    )
+    old.execute(
+        "INSERT INTO executions (arn, name, state_machine_arn, status, start_date) "
+        "VALUES ('arn:x', 'x', 'arn:sm', 'SUCCEEDED', 1.0)"
+    )
+    old.commit()
+    old.close()
+    # WHEN this release opens it
+    store = ExecutionStore(path)
+    # THEN the execution is still there, unlinked, and new ones can be linked to a parent
+    assert store.find_execution("x").parent_arn is None
+    child = _record("child")
+    child.parent_arn = "arn:x"
+    store.insert_execution(child)
+    assert [r.name for r in store.list_executions(parent_arn="arn:x")] == ["child"]
+    assert store.map_runs() == []
+
+
+def test_map_runs_are_kept_with_their_counts_and_their_children_listed_apart(tmp_path):
+    from lake.runtime.history_db import MapRunRecord
+
+    store = ExecutionStore(tmp_path / "lake.runtime.history_db")
+    counts = {"succeeded": 1, "failed": 1, "total": 2}
+    run = MapRunRecord(
+        map_run_arn="arn:mapRun:sm/Files:1",
+        execution_arn="arn:parent",
+        state_name="Files",
+        state_machine_arn="arn:sm/Files",
+        status="FAILED",
+        start_date=1.0,
+        max_concurrency=2,
+        tolerated_failure_percentage=0.0,
+        tolerated_failure_count=0,
+        item_counts=counts,
+        execution_counts=counts,
+    )
+    store.save_map_run(run)
+    assert store.find_map_run(run.map_run_arn) == run
+    assert store.map_runs(execution_arn="arn:parent") == [run]
+    assert run.as_json()["itemCounts"] == counts
+    child = _record("item-0")
+    child.map_run_arn, child.map_item_index = run.map_run_arn, 0
+    store.insert_execution(child)
+    # a Map Run's children are listed by their Map Run, not among the executions
+    assert store.list_executions() == []
+    assert [r.name for r in store.list_executions(map_run_arn=run.map_run_arn)] == ["item-0"]

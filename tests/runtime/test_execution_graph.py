@@ -96,3 +96,52 @@ def test_a_retried_state_that_then_succeeded_is_amber(tmp_path):
     assert strokes["Transform"] == COLOURS[CAUGHT][0]
     assert strokes["RegisterPartitions"] == COLOURS[SUCCEEDED][0]
     assert timeline.states["Transform"].attempts == 2
+
+
+def _texts(svg: str) -> list[str]:
+    return [t.text for t in ET.fromstring(svg).iter(f"{SVG}text") if t.text]
+
+
+def test_a_distributed_map_is_drawn_with_its_item_processor_and_its_map_runs_counts(tmp_path):
+    from lake.runtime.engine import workflow_files
+
+    home = LakeHome(tmp_path)
+    definition = load_workflow(
+        home, workflow_files(home)[home.settings.backfill_state_machine_name]
+    )
+    names = state_order(definition.states, definition.start_at)
+    counts = {"succeeded": 4, "failed": 1, "running": 0, "total": 5}
+    svg = render_svg(
+        definition.states,
+        definition.start_at,
+        read_timeline([], names),
+        "backfill",
+        map_runs={"ReprocessFiles": counts},
+    )
+    texts = _texts(svg)
+    # the Map's box holds the states each item runs, and its Map Run's item counts
+    assert "each item (distributed)" in texts
+    for inner in ("IsExport", "OnlyFailed", "ReadCommitRecord", "Ingest", "AlreadyPublished"):
+        assert inner in texts
+    assert "items: 4 succeeded, 1 failed of 5" in texts
+    # and the top-level boxes are still the top-level states, in workflow order
+    assert list(_box_strokes(svg)) == names
+
+
+def test_a_parallel_state_is_drawn_with_its_branches_side_by_side():
+    states = {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
+            ],
+            "End": True,
+        }
+    }
+    svg = render_svg(states, "Both", read_timeline([], ["Both"]), "parallel")
+    root = ET.fromstring(svg)
+    x_of = {t.text: float(t.get("x")) for t in root.iter(f"{SVG}text") if t.text}
+    y_of = {t.text: float(t.get("y")) for t in root.iter(f"{SVG}text") if t.text}
+    assert x_of["Left"] < x_of["Right"] and y_of["Left"] == y_of["Right"]
+    assert "branches" in x_of
