@@ -14,7 +14,7 @@ import shutil
 import pytest
 from e2e_support import export, lake, lake_json, query
 
-from contract import columns as c
+from contract.formats import TRAVEL_TIMES
 from lake.aws.s3 import file_etag
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def _raw(home, name: str):
 
 
 def _no_date_range(path) -> None:
-    header = [name for name in c.SOURCE_COLUMNS if name != c.DATE_RANGE]
+    header = [name for name in TRAVEL_TIMES.required_headers if name != "Date Range"]
     path.write_text(",".join(header) + "\n2922,Zone A,9,Zone B,2164,1666,2809\n")
 
 
