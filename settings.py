@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.columns import DEFAULT_DATABASE, DEFAULT_REJECT_THRESHOLD, TABLE_NAME
+from contract.limits import DEFAULT_MAX_INFLATED_BYTES
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 CDK_JSON = PROJECT_ROOT / "cdk.json"
@@ -30,6 +31,7 @@ class Settings:
     glue_timeout_minutes: int = 60
     glue_max_concurrent_runs: int = 10
     reject_threshold: float = DEFAULT_REJECT_THRESHOLD
+    max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES
     log_retention_days: int = 30
     athena_bytes_scanned_cutoff_per_query: int = 10 * 1024**3
     curated_noncurrent_version_days: int = 30
@@ -79,6 +81,16 @@ class Settings:
     def alert_topic_name(self) -> str:
         return f"{self.name_prefix}-alerts"
 
+    def job_arguments(self, curated_bucket: str) -> dict[str, str]:
+        """The Glue job's own default arguments (glue/arguments.py), in the stack and locally."""
+        return {
+            "--curated_path": f"s3://{curated_bucket}/",
+            "--database": self.database,
+            "--table": self.table,
+            "--reject_threshold": str(self.reject_threshold),
+            "--max_inflated_bytes": str(self.max_inflated_bytes),
+        }
+
 
 # cdk.json context key -> Settings field
 _CONTEXT_KEYS = {
@@ -90,6 +102,7 @@ _CONTEXT_KEYS = {
     "glueTimeoutMinutes": "glue_timeout_minutes",
     "glueMaxConcurrentRuns": "glue_max_concurrent_runs",
     "rejectThreshold": "reject_threshold",
+    "maxInflatedBytes": "max_inflated_bytes",
     "logRetentionDays": "log_retention_days",
     "athenaBytesScannedCutoffPerQuery": "athena_bytes_scanned_cutoff_per_query",
     "curatedNoncurrentVersionDays": "curated_noncurrent_version_days",

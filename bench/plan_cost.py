@@ -20,8 +20,8 @@ from pyspark.sql import Observation
 from bench.inputs import InputSpec, ensure_input
 from bench.suite import OUT
 from glue import job, transform
+from glue.object_store import storage_for
 from glue.read import export_schema, read_header
-from glue.storage import storage_for
 from lake.aws.spark import local_spark_session
 
 KEY = "travel_times/bench-city/plan-cost.csv"

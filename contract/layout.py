@@ -22,7 +22,16 @@ TABLE_PREFIX = "travel_times/"
 REJECTS_PREFIX = "rejects/travel_times/"
 MANIFESTS_PREFIX = "manifests/"
 STAGING_PREFIX = "_staging/"  # a run's output before it is published
-COMMITS_PREFIX = "_commits/travel_times/"  # per-key commit records, intents and publish locks
+COMMITS_PREFIX = "_commits/"  # per source key: its commit record and its publish lock
+
+
+def commit_record_key(source_key: str) -> str:
+    """Which version of `source_key` the table holds, and its files (the backfill reads it)."""
+    return f"{COMMITS_PREFIX}{source_key}.json"
+
+
+def publish_lock_key(source_key: str) -> str:
+    return f"{COMMITS_PREFIX}{source_key}.lock"
 
 
 @dataclass(frozen=True)

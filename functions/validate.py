@@ -190,20 +190,24 @@ def gunzip_head(head: Head, ref: ObjectRef) -> tuple[bytes, bool]:
             f"{ref.source_path} ends in .gz but is not gzip data (it does not start with the "
             f"gzip signature 1f 8b; its first bytes are {head.data[:4].hex(' ')}). {fix}"
         )
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    try:
-        data = inflater.decompress(head.data, MAX_HEAD_TEXT_BYTES)
-    except zlib.error as e:
-        raise errors.NotGzip(f"{ref.source_path} is not valid gzip: {e}. {fix}") from e
-    capped = bool(inflater.unconsumed_tail)
+    # Member after member: `cat a.gz b.gz` is valid gzip (RFC 1952: a series of members).
+    data, pending, capped = b"", head.data, False
+    while pending and not capped:
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            data += inflater.decompress(pending, MAX_HEAD_TEXT_BYTES - len(data))
+        except zlib.error as e:
+            raise errors.NotGzip(f"{ref.source_path} is not valid gzip: {e}. {fix}") from e
+        capped = bool(inflater.unconsumed_tail) or len(data) >= MAX_HEAD_TEXT_BYTES
+        if not inflater.eof:
+            break  # the head ends inside this member
+        pending = inflater.unused_data
     if head.complete and not inflater.eof and not capped:
         raise errors.NotGzip(
             f"{ref.source_path} is a truncated gzip file: the stream ends before its end "
             f"marker (the upload may have been cut off). {fix}"
         )
-    # A further gzip member (concatenated gzip) means more text than was decompressed.
-    complete = head.complete and inflater.eof and not capped and not inflater.unused_data
-    return data, complete
+    return data, head.complete and inflater.eof and not capped and not pending
 
 
 def decode_head(head: Head, ref: ObjectRef, gzipped: bool) -> Text:

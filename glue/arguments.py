@@ -7,10 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from contract.columns import DEFAULT_DATABASE, DEFAULT_REJECT_THRESHOLD, TABLE_NAME
+from contract.limits import DEFAULT_MAX_INFLATED_BYTES
 
 # Passed per run by the workflow (source_*, manifest_path) or as job default arguments.
 REQUIRED = ("source_path", "source_key", "curated_path", "manifest_path")
-OPTIONAL = ("database", "table", "reject_threshold", "run_id", "source_object")
+OPTIONAL = (
+    "database",
+    "table",
+    "reject_threshold",
+    "max_inflated_bytes",
+    "run_id",
+    "source_object",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class JobArguments:
     database: str = DEFAULT_DATABASE
     table: str = TABLE_NAME
     reject_threshold: float = DEFAULT_REJECT_THRESHOLD
+    max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES
     run_id: str | None = None
     source_object: str | None = None
 
@@ -50,6 +59,8 @@ class JobArguments:
         values: dict = {k: v for k, v in options.items() if k in known and v not in (None, "")}
         if "reject_threshold" in values:
             values["reject_threshold"] = float(values["reject_threshold"])
+        if "max_inflated_bytes" in values:
+            values["max_inflated_bytes"] = int(values["max_inflated_bytes"])
         return cls(**values)
 
 

@@ -3,3 +3,7 @@
 
 class PublishLockTimeout(RuntimeError):
     """Another run of the same source key kept its publish lock for too long."""
+
+
+class LeaseLost(RuntimeError):
+    """A run's publish lock was broken as stale while it published (it stops before its commit)."""

@@ -8,14 +8,17 @@ are written (`DataFrame.observe`); only a file with rejects is read a second tim
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from contract import columns as c
-from contract.errors import CityMismatch, NoDataRows, TooManyRejects
+from contract.errors import CityMismatch, FileNotFound, NoDataRows, TooManyRejects
 from contract.formats import Recognised
 from contract.layout import city_key, parse_source_key
 from contract.manifest import RowCounts
@@ -23,10 +26,18 @@ from glue import rows
 from glue.arguments import JobArguments
 from glue.logs import log_event
 from glue.manifest import build_manifest, write_manifest
+from glue.object_store import ObjectStore, VersionGone, join, storage_for
 from glue.partition import PARTITION_NAMES, Partition
-from glue.publish import StagedFile, publish, staging_path
-from glue.read import export_schema, read_export, read_header, recognised_format
-from glue.storage import Storage, join, storage_for
+from glue.publish import (
+    Publication,
+    StagedFile,
+    newer_version,
+    publish,
+    read_record,
+    staging_path,
+)
+from glue.read import export_schema, parse_bounds, read_export, read_header, recognised_format
+from glue.source import PinnedSource, SourceVersion, pin_source
 
 __all__ = ["JobArguments", "classified_rows", "run"]
 
@@ -65,31 +76,115 @@ class Counting:
         return verdicts.get("city_min"), verdicts.get("city_max")
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A run's output in its staging area, ready to publish."""
+
+    counts: RowCounts = field(default_factory=RowCounts)
+    source_format: str | None = None
+    files: list[StagedFile] = field(default_factory=list)
+    partition_rows: dict[Partition, int] = field(default_factory=dict)
+    rejects: list[str] = field(default_factory=list)
+
+    @property
+    def files_by_partition(self) -> dict[Partition, int]:
+        return dict(Counter(staged.partition for staged in self.files))
+
+
+class Superseded(Exception):
+    """A newer upload of the key is published, or is the key's version now: publish nothing."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__(by)
+        self.by = by
+
+
 def run(spark: SparkSession, args: JobArguments) -> dict:
-    """Ingest `args.source_path` as the new version of `args.source_key` and return the manifest
-    (also written at `args.manifest_path`). Raises a `contract.errors.FileRejected` (MissingColumns,
-    UnsupportedProduct, CityMismatch, TooManyRejects, ...) with a message for the uploader; the
-    table is then left as it was."""
+    """Ingest the event's version of `args.source_key` (at `args.source_path`) as the key's new
+    version and return the manifest (also written at `args.manifest_path`). Raises a
+    `contract.errors.FileRejected` (MissingColumns, UnsupportedProduct, CityMismatch,
+    TooManyRejects, InflatesTooLarge, ...) with a message for the uploader; the table is then
+    left as it was. A run of an upload older than the one published publishes nothing."""
     started_at = dt.datetime.now(dt.UTC)
     run_id = args.run_id or uuid.uuid4().hex
     curated = _normalized(args.curated_path)
-    source = parse_source_key(args.source_key)
-    context = {"source_key": args.source_key, "run_id": run_id}
-    log_event("started", **context, source_path=args.source_path, curated_path=curated)
-
-    header = read_header(storage_for(args.source_path), args.source_path, args.source_key)
-    recognised = recognised_format(header, args.source_key)
-    log_event("format recognised", **context, format=recognised.format.name, columns=header)
-
-    counting = Counting(run_id)
-    classified = classified_rows(spark, args.source_path, header, recognised, counting)
-    table = rows.table_rows(
-        classified, args.source_key, source.city, started_at, recognised.format.name
+    log_event(
+        "started",
+        source_key=args.source_key,
+        run_id=run_id,
+        source_path=args.source_path,
+        curated_path=curated,
     )
-
-    storage = storage_for(curated)
+    raw, storage = storage_for(args.source_path), storage_for(curated)
+    event = SourceVersion.from_event_object(args.source_object)
+    current = functools.partial(raw.current_version, args.source_path)
     staging = staging_path(curated, run_id)
     try:
+        # An upload older than the table's stops before any Spark work (publish checks again).
+        newer = newer_version(read_record(storage, curated, args.source_key), event, current)
+        if newer is not None:
+            raise Superseded(newer)
+        pinned = _pinned(raw, storage, args, event, staging)
+        staged = _stage(spark, storage, args, run_id, started_at, pinned.uri, staging)
+    except Superseded as e:
+        storage.delete_prefix(staging + "/")
+        publication = Publication([], [], [], None, None, superseded_by=e.by)
+        return _finish(args, run_id, started_at, curated, publication, Staged())
+    except BaseException:
+        storage.delete_prefix(staging + "/")  # nothing of this run was published
+        raise
+    version = replace(event, version_id=pinned.version_id or None)
+    publication = publish(
+        storage, curated, args.source_key, run_id, version, current, staged.files, staged.rejects
+    )
+    return _finish(args, run_id, started_at, curated, publication, staged)
+
+
+def _pinned(
+    raw: ObjectStore, storage: ObjectStore, args: JobArguments, event: SourceVersion, staging: str
+) -> PinnedSource:
+    """The run's copy of the event's version (Superseded when a newer upload replaced it)."""
+    try:
+        return pin_source(
+            raw,
+            args.source_path,
+            args.source_key,
+            event,
+            storage,
+            staging,
+            args.max_inflated_bytes,
+        )
+    except VersionGone:
+        now = raw.current_version(args.source_path)
+        if now is None:
+            raise FileNotFound(
+                f"{args.source_path} no longer exists: it was deleted after its upload started "
+                "this run. Upload it again to the same key to process it."
+            ) from None
+        raise Superseded(now) from None
+
+
+def _stage(
+    spark: SparkSession,
+    storage: ObjectStore,
+    args: JobArguments,
+    run_id: str,
+    started_at: dt.datetime,
+    source: str,
+    staging: str,
+) -> Staged:
+    """Read, check and cast the pinned source; stage its table rows and its rejects."""
+    context = {"source_key": args.source_key, "run_id": run_id}
+    header = read_header(storage, source, args.source_key)
+    recognised = recognised_format(header, args.source_key)
+    log_event("format recognised", **context, format=recognised.format.name, columns=header)
+    city = parse_source_key(args.source_key).city
+    counting = Counting(run_id)
+    with parse_bounds(args.source_key):
+        classified = classified_rows(spark, source, header, recognised, counting)
+        table = rows.table_rows(
+            classified, args.source_key, city, started_at, recognised.format.name
+        )
         (
             rows.sorted_for_parquet(table)
             .write.mode("overwrite")
@@ -99,30 +194,34 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
         )
         counts = counting.counts()
         log_event("counted", **context, **counts.as_json())
-        _check_city(args, source.city, counting)
+        _check_city(args, city, counting)
         _check_rejects(args, counts, classified)
         if counts.rejected:
             _write_rejects(classified, recognised, join(staging, "rejects"))
-        staged_files, partition_rows = _staged_table(spark, storage, join(staging, "table"))
-        staged_rejects = [u for u in storage.list(join(staging, "rejects/")) if u.endswith(".csv")]
-        log_event("staged", **context, files=len(staged_files), partitions=len(partition_rows))
-    except BaseException:
-        storage.delete_prefix(staging + "/")  # nothing of this run was published
-        raise
+    files, partition_rows = _staged_table(spark, storage, join(staging, "table"))
+    rejects = [u for u in storage.list(join(staging, "rejects/")) if u.endswith(".csv")]
+    log_event("staged", **context, files=len(files), partitions=len(partition_rows))
+    return Staged(counts, recognised.format.name, files, partition_rows, rejects)
 
-    publication = publish(storage, curated, args.source_key, run_id, staged_files, staged_rejects)
-    files_by_partition: dict[Partition, int] = {}
-    for staged in staged_files:
-        files_by_partition[staged.partition] = files_by_partition.get(staged.partition, 0) + 1
+
+def _finish(
+    args: JobArguments,
+    run_id: str,
+    started_at: dt.datetime,
+    curated: str,
+    publication: Publication,
+    staged: Staged,
+) -> dict:
+    """Write the run's manifest, statements and summary; the manifest with its summary."""
     manifest = build_manifest(
         args,
         run_id,
         started_at,
         dt.datetime.now(dt.UTC),
-        counts,
-        recognised.format.name,
-        partition_rows,
-        files_by_partition,
+        staged.counts,
+        staged.source_format,
+        staged.partition_rows,
+        staged.files_by_partition,
         publication,
     )
     manifest_path = _normalized(args.manifest_path)
@@ -131,12 +230,14 @@ def run(spark: SparkSession, args: JobArguments) -> dict:
     )
     log_event(
         "manifest written",
-        **context,
+        source_key=args.source_key,
+        run_id=run_id,
         manifest_path=manifest_path,
         rows=summary["rows"],
         partitions_written=summary["partitions_written"],
         partitions_emptied=summary["partitions_emptied"],
         register_statements=len(summary["register_statements"]),
+        superseded_by=publication.superseded_by,
     )
     return {**manifest, "summary": summary}
 
@@ -231,7 +332,7 @@ def _write_rejects(classified: DataFrame, recognised: Recognised, path: str) -> 
 
 
 def _staged_table(
-    spark: SparkSession, storage: Storage, path: str
+    spark: SparkSession, storage: ObjectStore, path: str
 ) -> tuple[list[StagedFile], dict[Partition, int]]:
     """The staged Parquet files and the rows per partition (read from the files' footers)."""
     root = path.rstrip("/") + "/"

@@ -18,9 +18,9 @@ import json
 from contract.manifest import RowCounts
 from contract.table import register_partitions_statements
 from glue.arguments import JobArguments
+from glue.object_store import ObjectStore, join
 from glue.partition import Partition
 from glue.publish import Publication
-from glue.storage import Storage, join
 
 SUMMARY = "summary.json"
 
@@ -31,7 +31,7 @@ def build_manifest(
     started_at: dt.datetime,
     finished_at: dt.datetime,
     counts: RowCounts,
-    source_format: str,
+    source_format: str | None,
     partition_rows: dict[Partition, int],
     partition_files: dict[Partition, int],
     publication: Publication,
@@ -58,6 +58,8 @@ def build_manifest(
         "removed_files": len(publication.removed),
         "rejects_path": publication.rejects_path,
         "table_path": join(args.curated_path, "travel_times") + "/",
+        # A run of an older upload than the table's (or the key's) publishes nothing.
+        "superseded_by": publication.superseded_by,
     }
 
 
@@ -70,7 +72,7 @@ def _bucket_key(curated: str, uri: str) -> str:
 
 
 def write_manifest(
-    storage: Storage, uri: str, curated: str, manifest: dict, database: str, table: str
+    storage: ObjectStore, uri: str, curated: str, manifest: dict, database: str, table: str
 ) -> dict:
     """Write the manifest at `uri` (in the `curated` bucket), its registration statements and,
     last, its summary (replacing any earlier ones of the same execution: a redrive runs the job

@@ -4,10 +4,13 @@ positional columns in the file's own order (never inferSchema)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
+import re
 import zlib
+from collections.abc import Iterator
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
@@ -15,13 +18,13 @@ from pyspark.sql.types import StringType, StructField, StructType
 from contract import errors
 from contract.formats import Recognised, recognise
 from contract.limits import MAX_COLUMNS, MAX_FIELD_CHARS
+from glue.object_store import ObjectStore
 from glue.rows import CORRUPT_RECORD, source_column
-from glue.storage import Storage
 
 csv.field_size_limit(MAX_FIELD_CHARS)  # the contract's bound on one field, as the validator's
 
 
-def read_header(storage: Storage, source_path: str, source_key: str) -> list[str]:
+def read_header(storage: ObjectStore, source_path: str, source_key: str) -> list[str]:
     """The header's fields (BOM and CRLF tolerated, gzip by extension), reading only the head of
     the object. Raises ContractViolation for an empty, non-UTF-8 or broken-gzip file."""
     try:
@@ -94,3 +97,36 @@ def read_export(spark: SparkSession, source_path: str, schema: StructType) -> Da
         .option("maxCharsPerColumn", MAX_FIELD_CHARS)
         .csv(source_path)
     )
+
+
+# How Spark's CSV parser (univocity) reports the bounds set above, in the Java error's text.
+_TOO_MANY_COLUMNS = re.compile(
+    rf"TextParsingException: java.lang.ArrayIndexOutOfBoundsException - Index {MAX_COLUMNS + 1}\b"
+)
+_FIELD_TOO_LARGE = re.compile(
+    rf"exceeds the maximum number of characters defined in your parser settings "
+    rf"\({MAX_FIELD_CHARS}\)|Index {MAX_FIELD_CHARS} out of bounds for length {MAX_FIELD_CHARS}\b"
+)
+
+
+@contextlib.contextmanager
+def parse_bounds(source_key: str) -> Iterator[None]:
+    """Turn the parser's failure at the contract's bounds (a row past MAX_COLUMNS fields, a field
+    past MAX_FIELD_CHARS, seen only once the whole file is read) into the file's rejection."""
+    try:
+        yield
+    except Exception as e:
+        text = str(e)
+        if _TOO_MANY_COLUMNS.search(text):
+            raise errors.TooManyColumns(
+                f"{source_key}: a row has more than {MAX_COLUMNS:,} fields, more than one run "
+                "parses safely (an unbalanced quote can also join many lines into one). Fix the "
+                "file and upload it again."
+            ) from None
+        if _FIELD_TOO_LARGE.search(text):
+            raise errors.FieldTooLarge(
+                f"{source_key}: a field is longer than {MAX_FIELD_CHARS:,} characters, more than "
+                "one run parses safely (an unbalanced quote can also make one field of the rest "
+                "of the file). Fix the file and upload it again."
+            ) from None
+        raise

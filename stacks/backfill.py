@@ -24,13 +24,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from contract.layout import RAW_PREFIX
+from contract.layout import COMMITS_PREFIX, RAW_PREFIX
 from settings import BACKFILL_STATE_MACHINE_FILE, Settings
 from stacks.log_groups import log_group
 from stacks.nag import XRAY_REASON, arn_token, suppress
 
 RESULTS_PREFIX = "backfills/"  # the ResultWriter's Prefix in the ASL file
-COMMIT_RECORDS = f"_commits/{RAW_PREFIX}"  # the job's commit records: _commits/<source key>.json
+# The job's commit records: _commits/<source key>.json (contract.layout.commit_record_key).
+COMMIT_RECORDS = f"{COMMITS_PREFIX}{RAW_PREFIX}"
 SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 
 

@@ -45,7 +45,7 @@ CURATED_WRITE_PREFIXES = (
     # Spark writes under _staging/<run id>/; without a slash this also covers the
     # "_staging_$folder$" marker Glue's S3 file system may create for the folder itself.
     STAGING_PREFIX.rstrip("/"),
-    COMMITS_PREFIX,  # commit records, intents and the publish lock
+    COMMITS_PREFIX + RAW_PREFIX,  # commit records and publish locks, named by source key
     MANIFESTS_PREFIX,
 )
 
@@ -153,10 +153,7 @@ class TransformJob(Construct):
                 "--enable-auto-scaling": "true",
                 "--custom-logGroup-prefix": log_prefix,
                 "--job-bookmark-option": "job-bookmark-disable",  # each run is one named file
-                "--curated_path": f"s3://{curated.bucket_name}/",
-                "--database": settings.database,
-                "--table": settings.table,
-                "--reject_threshold": str(settings.reject_threshold),
+                **settings.job_arguments(curated.bucket_name),
             },
         )
         self.job.node.add_dependency(self.security_configuration, *self.log_groups)
@@ -174,7 +171,8 @@ class TransformJob(Construct):
             ),
             iam.PolicyStatement(
                 sid="ReadRawExports",
-                actions=["s3:GetObject"],
+                # GetObjectVersion: the job reads (copies) exactly the version the event named.
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
                 resources=[raw.arn_for_objects(f"{RAW_PREFIX}*")],
             ),
             iam.PolicyStatement(

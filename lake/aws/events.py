@@ -32,6 +32,12 @@ def _sequencer() -> str:
     return format(time.time_ns() - _SEQUENCE_START + (1 << 60), "X")
 
 
+def local_sequencer(mtime_ns: int) -> str:
+    """The sequencer of a local object's upload: its write time, so that every process that
+    notices the file gives it the same one, and a later upload of the key a greater one."""
+    return f"{mtime_ns:018X}"
+
+
 def object_created_event(
     bucket: str,
     key: str,
@@ -41,6 +47,7 @@ def object_created_event(
     at: dt.datetime | None = None,
     reason: str = "PutObject",
     version_id: str | None = None,
+    sequencer: str | None = None,
 ) -> dict[str, Any]:
     """The S3 "Object Created" event as EventBridge delivers it. `etag` may carry S3's quotes;
     events carry it bare. `version-id` is there for versioned buckets (the raw bucket is).
@@ -48,7 +55,7 @@ def object_created_event(
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "etag": etag.strip('"')}
     if version_id:
         obj["version-id"] = version_id
-    obj["sequencer"] = _sequencer()
+    obj["sequencer"] = sequencer or _sequencer()
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

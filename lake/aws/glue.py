@@ -31,13 +31,7 @@ GLUE_VERSION = "5.1"
 
 def default_arguments(home: LakeHome) -> dict[str, str]:
     """The job's DefaultArguments as the stack sets them, with the local buckets' names."""
-    s = home.settings
-    return {
-        "--curated_path": f"s3://{s.curated_bucket}/",
-        "--database": s.database,
-        "--table": s.table,
-        "--reject_threshold": str(s.reject_threshold),
-    }
+    return home.settings.job_arguments(home.settings.curated_bucket)
 
 
 def _millis(at: dt.datetime) -> int:

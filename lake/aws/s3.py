@@ -10,7 +10,6 @@ needs four calls, so the runtime serves exactly those, with boto3's shapes and e
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import io
@@ -24,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
+from glue.object_store import VersionGone, local_version_id, version_path
 from lake.asl import TaskFailure, TaskRequest
 from lake.home import LakeHome, NotInBucket
 
@@ -53,13 +53,20 @@ def file_etag(path: Path) -> str:
     return f'"{digest.hexdigest()}"'
 
 
-def version_id(path: Path) -> str:
-    """The version id of the file's current content. The stack's raw bucket is versioned;
-    the local one keeps only the latest version, named by its size and modification time so
-    that the event and GetObject agree on it."""
-    stat = path.stat()
-    digest = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).digest()
-    return base64.urlsafe_b64encode(digest[:24]).decode()
+def is_object(root: Path, path: Path) -> bool:
+    """Whether a file of a bucket folder is an object: hidden files and folders are the
+    runtime's (atomic writes under way, kept versions in `.versions/`), as S3 shows neither."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def bucket_objects(root: Path) -> list[tuple[str, Path]]:
+    """Every object of a bucket folder: (key, file), sorted by key."""
+    found = [
+        (path.relative_to(root).as_posix(), path)
+        for path in root.rglob("*")
+        if is_object(root, path) and path.is_file()
+    ]
+    return sorted(found)
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int]:
@@ -103,14 +110,33 @@ class LocalS3Client:
             "ETag": file_etag(path),
             "LastModified": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(microsecond=0),
             "ContentType": "text/csv" if ".csv" in path.name else "binary/octet-stream",
-            "VersionId": version_id(path),
+            "VersionId": local_version_id(path),
             "AcceptRanges": "bytes",
             "Metadata": {},
             "ResponseMetadata": {"HTTPStatusCode": 200},
         }
 
-    def head_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        return self._metadata(self._path(Bucket, Key, "HeadObject"))
+    def _version(self, bucket: str, key: str, version: str | None, operation: str) -> Path:
+        """The file of that version of the object (kept versions, see glue.object_store)."""
+        path = self._path(bucket, key, operation) if version is None else None
+        if path is not None:
+            return path
+        try:
+            return version_path(self.home.object_path(bucket, key), version)[0]
+        except (VersionGone, NotInBucket) as e:
+            # S3 answers an unknown version of an existing key with NoSuchVersion (404).
+            raise _error(
+                ClientError,
+                "NoSuchVersion",
+                "The specified version does not exist.",
+                operation,
+                404,
+            ) from e
+
+    def head_object(
+        self, *, Bucket: str, Key: str, VersionId: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        return self._metadata(self._version(Bucket, Key, VersionId, "HeadObject"))
 
     def get_object(
         self,
@@ -118,9 +144,10 @@ class LocalS3Client:
         Bucket: str,
         Key: str,
         Range: str | None = None,
+        VersionId: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        path = self._path(Bucket, Key, "GetObject")
+        path = self._version(Bucket, Key, VersionId, "GetObject")
         meta = self._metadata(path)
         size = meta["ContentLength"]
         with path.open("rb") as f:

@@ -14,24 +14,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
-from pathlib import Path
 from typing import Any
 
 from lake.asl import TaskFailure, TaskRequest
-from lake.aws.s3 import file_etag, put_file_bytes
+from lake.aws.s3 import bucket_objects, file_etag, put_file_bytes
 from lake.home import LakeHome, NotInBucket
 
 MAX_KEYS = 1000
-
-
-def _objects(root: Path) -> list[tuple[str, Path]]:
-    """Every object of a bucket folder (key, file), without atomic writes still under way
-    (hidden `.name.<hex>.part` files: S3 objects appear whole)."""
-    found = []
-    for path in root.rglob("*"):
-        if path.is_file() and not (path.name.startswith(".") and path.name.endswith(".part")):
-            found.append((path.relative_to(root).as_posix(), path))
-    return found
 
 
 def _token(key: str) -> str:
@@ -57,7 +46,8 @@ def list_objects_v2(
 ) -> dict[str, Any]:
     """ListObjectsV2 over a bucket folder (no Delimiter: every key under the prefix)."""
     root = home.bucket_path(Bucket)
-    keys = sorted(_objects(root) if root.is_dir() else [], key=lambda kp: kp[0].encode("utf-8"))
+    objects = bucket_objects(root) if root.is_dir() else []
+    keys = sorted(objects, key=lambda kp: kp[0].encode("utf-8"))  # S3 lists in UTF-8 order
     after = _after_token(ContinuationToken) if ContinuationToken else StartAfter or ""
     selected = [(k, p) for k, p in keys if k.startswith(Prefix) and k.encode() > after.encode()]
     limit = max(0, min(int(MaxKeys), MAX_KEYS))

@@ -16,10 +16,11 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from contract.events import alert_rule_pattern, object_created_rule_pattern
+from glue.object_store import keep_version
 from lake.asl import TaskFailure
 from lake.aws.event_patterns import matches
-from lake.aws.events import execution_status_change_event, object_created_event
-from lake.aws.s3 import file_etag, version_id
+from lake.aws.events import execution_status_change_event, local_sequencer, object_created_event
+from lake.aws.s3 import file_etag
 from lake.home import LakeHome
 from lake.runtime.executions import INTERRUPTED, Executions, execution_name_for
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
@@ -53,20 +54,28 @@ class EventBridge:
     def object_landed(self, bucket: str, key: str) -> Landing:
         """S3 sends one "Object Created" event per PUT: the ledger of object versions (key,
         size, mtime) turns the watcher's and the uploader's notices of the same version into
-        one execution. A version whose execution was interrupted lands again."""
+        one execution. A version whose execution was interrupted lands again. The event names
+        the version (kept in the bucket's `.versions/`) and orders it by its write time."""
         path = self.home.object_path(bucket, key)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return Landing(None, False)
         with self._landing:
+            try:
+                # The version as it is now, kept so that its run reads it whatever comes next.
+                kept, version = keep_version(path)
+            except FileNotFoundError:
+                return Landing(None, False)
+            stat = kept.stat()
             known = self.store.object_execution(bucket, key, stat.st_size, stat.st_mtime_ns)
             record = self.store.find_execution(known) if known else None
             if record and not (record.status == "ABORTED" and record.error == INTERRUPTED):
                 return Landing(record.name, False)
-            etag = file_etag(path)
+            etag = file_etag(kept)
             event = object_created_event(
-                bucket, key, stat.st_size, etag, version_id=version_id(path)
+                bucket,
+                key,
+                stat.st_size,
+                etag,
+                version_id=version,
+                sequencer=local_sequencer(stat.st_mtime_ns),
             )
             started = self._deliver(event)
             self.store.record_object(

@@ -19,13 +19,15 @@ from rich.console import Console
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from lake.aws.s3 import bucket_objects, is_object
 from lake.runtime.engine import Engine
 
 
 class _Changes(FileSystemEventHandler):
-    """Remembers when each file last changed."""
+    """Remembers when each object of the bucket folder `root` last changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        self.root = root
         self.lock = threading.Lock()
         self.changed: dict[Path, float] = {}
 
@@ -34,8 +36,8 @@ class _Changes(FileSystemEventHandler):
             return
         path = getattr(event, "dest_path", "") or event.src_path
         path = Path(path.decode() if isinstance(path, bytes) else path)
-        if path.name.startswith("."):
-            return  # hidden temporary files of atomic writes
+        if not path.is_relative_to(self.root) or not is_object(self.root, path):
+            return  # atomic writes under way, kept versions
         with self.lock:
             self.changed[path] = time.monotonic()
 
@@ -60,13 +62,8 @@ class RawFolderWatcher:
         self.started: dict[str, str] = {}  # execution name -> last status reported
 
     def objects(self) -> list[str]:
-        """The keys of every file in the raw bucket folder (hidden temporary files excluded)."""
-        return sorted(
-            path.relative_to(self.root).as_posix()
-            for path in self.root.rglob("*")
-            if path.is_file()
-            and not any(part.startswith(".") for part in path.relative_to(self.root).parts)
-        )
+        """The keys of every object in the raw bucket folder."""
+        return [key for key, _ in bucket_objects(self.root)]
 
     def scan(self) -> list[str]:
         """Hand every file already in the folder to the engine; the executions it started."""
@@ -110,7 +107,7 @@ class RawFolderWatcher:
 
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
         """Watch until `stop` is set."""
-        changes = _Changes()
+        changes = _Changes(self.root)
         observer = Observer()
         observer.schedule(changes, str(self.root), recursive=True)
         observer.start()

@@ -39,6 +39,7 @@ def counts(manifest: dict[str, Any]) -> dict[str, Any]:
         "rows_rejected": rows.rejected,
         "rejected_by_reason": dict(rows.rejected_by_reason),
         "partitions": partitions if isinstance(partitions, list) else [],
+        "superseded_by": manifest.get("superseded_by"),
     }
 
 
@@ -69,6 +70,14 @@ def state_table(timeline: Timeline, title: str = "Time per state") -> Table:
 
 def success_summary(manifest: dict[str, Any], timeline: Timeline) -> RenderableType:
     c = counts(manifest)
+    if c["superseded_by"]:
+        note = Text.assemble(
+            ("Nothing published: ", "bold yellow"),
+            "a newer upload of this file is in the lake (version ",
+            (str(c["superseded_by"]), "bold"),
+            "). The table still holds that newer version.",
+        )
+        return Group(note, Text(""), state_table(timeline))
     table = Table(
         title="What the lake took in", title_justify="left", show_edge=False, pad_edge=False
     )

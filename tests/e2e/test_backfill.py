@@ -2,20 +2,16 @@
 validator, Glue script on Spark and Athena SQL) once per export of a prefix, each a normal
 execution; `--only-failed` takes exactly the files not yet in the lake; concurrency stays within
 its bound; the parent, its Map Run and its children are visible, and a failed child redrivable.
-
-The Glue job of this branch does not yet write `_commits/<source key>.json`; the test writes
-those commit records itself, in the shape the job is to write (see the backfill ASL's Comment)."""
+`--only-failed` reads the commit records the job writes (`_commits/<source key>.json`)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
 from e2e_support import export, lake, lake_json, query
 
 from contract.formats import TRAVEL_TIMES
-from lake.aws.s3 import file_etag
 
 pytestmark = pytest.mark.e2e
 
@@ -31,30 +27,6 @@ def _raw(home, name: str):
 def _no_date_range(path) -> None:
     header = [name for name in TRAVEL_TIMES.required_headers if name != "Date Range"]
     path.write_text(",".join(header) + "\n2922,Zone A,9,Zone B,2164,1666,2809\n")
-
-
-def _commit_records(home, capsys) -> None:
-    """What the job records once a key is published: the ETag of the version it published."""
-    for execution in lake_json(capsys, "executions", "--status", "SUCCEEDED"):
-        key = execution["sourceKey"]
-        if not key:
-            continue
-        record = home.object_path(home.settings.curated_bucket, f"_commits/{key}.json")
-        record.parent.mkdir(parents=True, exist_ok=True)
-        etag = file_etag(home.object_path(home.settings.raw_bucket, key)).strip('"')
-        record.write_text(
-            json.dumps(
-                {
-                    "source_key": key,
-                    "source_etag": etag,
-                    "version_id": None,
-                    "sequencer": None,
-                    "run_id": execution["name"],
-                    "committed_at": execution["stopDate"],
-                    "files": [],
-                }
-            )
-        )
 
 
 def _peak_running(executions: list[dict]) -> int:
@@ -147,8 +119,6 @@ def test_a_backfill_reprocesses_a_prefix_and_only_failed_takes_what_is_not_in_th
     drawing = svg.read_text()
     assert "ReprocessFiles" in drawing and "items: 4 succeeded, 1 failed of 5" in drawing
 
-    # GIVEN the job's commit records of the keys now in the lake
-    _commit_records(lake_home, capsys)
     # WHEN only the failed ones are backfilled
     # (failures tolerated: else the one failure stops the Map Run before it has looked at every
     # item, and how many it looked at would depend on timing)

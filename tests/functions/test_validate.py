@@ -402,6 +402,14 @@ def test_a_city_column_naming_another_city_fails_naming_both(s3):
     assert "'Johannesburg and Pretoria'" in message and "'paris'" in message
 
 
+def test_a_gzip_of_several_members_is_read_across_them(s3):
+    # `cat header.gz rows.gz > export.csv.gz` is valid gzip (RFC 1952: a series of members)
+    header, rows = csv_bytes().split(b"\n", 1)
+    body = gzip.compress(header + b"\n") + gzip.compress(rows)
+    result = run(upload(s3, "travel_times/bogota/joined.csv.gz", body))
+    assert result["rows_sampled"] == 3 and result["sample_is_whole_file"] is True
+
+
 def test_a_header_of_too_many_columns_is_rejected_before_any_parsing(s3):
     header = HEADER + "".join(f",extra {i}" for i in range(1_000))
     event = upload(s3, "travel_times/bogota/wide.csv", csv_bytes(header=header))

@@ -118,7 +118,7 @@ def test_the_job_role_reads_only_raw_exports_and_writes_only_the_lake_prefixes()
     statements = synth.policy_statements(synth.stack.transform_job.role)
     raw_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.buckets.raw), "Arn"]}
     by_sid = {s.get("Sid"): s for s in statements}
-    assert by_sid["ReadRawExports"]["Action"] == "s3:GetObject"
+    assert sorted(by_sid["ReadRawExports"]["Action"]) == ["s3:GetObject", "s3:GetObjectVersion"]
     assert by_sid["ReadRawExports"]["Resource"] == {"Fn::Join": ["", [raw_arn, "/travel_times/*"]]}
     written = {r["Fn::Join"][1][1] for r in as_list(by_sid["WriteTheLake"]["Resource"])}
     assert written == {

@@ -83,9 +83,11 @@ def test_the_stack_deploys_the_same_files_with_the_same_placeholders(tmp_path):
         assert stack_keys == set(re.findall(r"\$\{([^}]*)\}", path.read_text())), module.__name__
         assert stack_keys <= set(definition_substitutions(home))
     # the Glue job's script arguments are the ones the runtime passes by default
+    from glue.arguments import JobArguments
     from lake.aws.glue import default_arguments
 
-    job_args = _keyword_dict_keys(inspect.getsource(job), "default_arguments")
-    # (Glue's own arguments are hyphenated, the script's snake_case)
-    script_args = {name for name in job_args if "-" not in name.removeprefix("--")}
-    assert script_args == set(default_arguments(LakeHome(tmp_path)))
+    # (one function gives both; each is an argument the script knows)
+    assert "**settings.job_arguments(" in inspect.getsource(job)
+    local = default_arguments(home)
+    assert local == home.settings.job_arguments(home.settings.curated_bucket)
+    assert {name.removeprefix("--") for name in local} <= set(JobArguments.__dataclass_fields__)
