@@ -47,6 +47,7 @@ from lake.runtime.errors import EngineError
 DEFAULT_IDLE_TIMEOUT_S = 15 * 60.0
 IDLE_ENV = "LAKE_IDLE_TIMEOUT"
 NO_DAEMON_ENV = "LAKE_NO_DAEMON"
+NO_WARM_UP_ENV = "LAKE_NO_WARM_UP"  # tests: serve without starting Spark until a request does
 START_TIMEOUT_S = 120.0  # until the new engine answers on its socket (imports, opening)
 WARM_UP_AFTER_QUIET_S = 1.0
 WARM_UP_ROWS = 2_000
@@ -462,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             parallel=args.parallel,
             time_scale=args.time_scale,
             stop=stop,
-            warm=not args.no_warm_up,
+            warm=not (args.no_warm_up or os.environ.get(NO_WARM_UP_ENV)),
         )
     except Exception:
         log.exception("the engine stopped on an error")

@@ -8,6 +8,7 @@ import json
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from functions.story import readable_cause
@@ -83,7 +84,9 @@ def follow(
                 announced.add(current.name)
                 console.print(Text(f"  … {current.name} running", "dim"))
             if current is not None:
-                status.update(f"[bold blue]{current.name}[/] running… ({current.seconds:.0f} s)")
+                status.update(
+                    f"[bold blue]{escape(current.name)}[/] running… ({current.seconds:.0f} s)"
+                )
             if record is not None and record.finished:
                 return record
             time.sleep(poll_s)
@@ -128,5 +131,5 @@ def follow_and_report(lake: Lake, name: str, as_json: bool = False, since_id: in
         else:
             out.print(Text(f"✖ execution {record.name} {record.status}", "bold red"))
             for line in failure_advice(record, told):
-                out.print("  " + line)
+                out.print(Text("  " + line))
     return 0 if told is None else 1
