@@ -96,9 +96,7 @@ class RawFolderWatcher:
         if not landing.started or name is None:
             return None
         self.started[name] = "RUNNING"
-        self.console.print(
-            Text.assemble(("▶", "blue"), f" {key} → execution ", (name, "bold"))
-        )
+        self.console.print(Text.assemble(("▶", "blue"), f" {key} → execution ", (name, "bold")))
         return name
 
     def _report_finished(self) -> None:

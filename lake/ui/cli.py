@@ -379,9 +379,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            lake.serve(
-                stop, err, on_ready=ready, warm=not os.environ.get("LAKE_NO_WARM_UP")
-            )
+            lake.serve(stop, err, on_ready=ready, warm=not os.environ.get("LAKE_NO_WARM_UP"))
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
