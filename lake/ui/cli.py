@@ -81,10 +81,12 @@ def open_lake(args: argparse.Namespace, parallel: int = 1) -> Lake:
     def starting() -> None:
         terminal.stderr().print(
             Text(
-                f"starting a warm engine for {home.root} in the background ({describe_idle(idle)};"
-                f" `lake stop` stops it; log: {home.engine_log})",
+                f"starting a warm engine for this lake home in the background, for the next "
+                f"commands too ({describe_idle(idle)}; `lake stop` stops it; log: "
+                f"{home.engine_log})",
                 "dim",
-            )
+            ),
+            soft_wrap=True,  # one line, however long
         )
 
     return Lake(
