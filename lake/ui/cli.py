@@ -308,7 +308,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
         err.print(Text("the engine stopped meanwhile"))
         return 0
     running = int(answer.get("running") or 0)
-    what = f"the {'background engine' if owner.role == 'daemon' else 'lake serve'}"
+    what = "the background engine" if owner.role == "daemon" else f"`lake {owner.role}`"
     if running and args.now:
         detail = (
             f"{running} execution(s) interrupted: they end ABORTED (Lake.Interrupted); "

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
+import weakref
 from pathlib import Path
 
 from lake.home import LakeHome
@@ -97,21 +100,53 @@ def stop_engine(home: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+_readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # stream -> its lines
+
+
+def _lines_of(stream) -> queue.Queue:
+    """The lines of a stream as a reader thread gets them (one thread per stream)."""
+    lines = _readers.get(stream)
+    if lines is None:
+        lines = _readers[stream] = queue.Queue()
+
+        def read() -> None:
+            for line in stream:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 def read_line_containing(stream, text: str, timeout_s: float = 60) -> list[str]:
     """Lines of a process's stream up to the first that contains `text`."""
-    import selectors
+    lines = _lines_of(stream)
+    got: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        got.append(line)
+        if text in line:
+            return got
+    raise AssertionError(f"no line with {text!r}; got: {got}")
 
-    selector = selectors.DefaultSelector()
-    selector.register(stream, selectors.EVENT_READ)
-    lines: list[str] = []
+
+def rest_of(stream, timeout_s: float = 60) -> str:
+    """What the stream says until it ends (after read_line_containing)."""
+    lines = _lines_of(stream)
+    got = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
             break
-        line = stream.readline()
-        if not line:
+        if line is None:
             break
-        lines.append(line.rstrip("\n"))
-        if text in line:
-            return lines
-    raise AssertionError(f"no line with {text!r}; got: {lines}")
+        got.append(line)
+    return "\n".join(got)

@@ -153,7 +153,7 @@ def test_lake_watch_takes_over_from_the_background_engine(home, tmp_path):
         assert not alive(daemon)
     finally:
         watch.send_signal(signal.SIGINT)
-        watch.communicate(timeout=60)
+        watch.wait(timeout=60)
     assert watch.returncode == 0
 
 
