@@ -6,9 +6,10 @@ says so in one line, and is then its first client; every later command, from any
 served warm by it. It:
 
 - owns the engine (the home's lock) and serves it on the home's socket (`lake.runtime.service`);
-- warms up while nobody waits: the SparkSession and the catalog at once, then, when no request
-  and no execution has come for a moment, two runs of the real Glue script on a small export in
-  a scratch folder and a query, so that the next upload finds the job's code compiled;
+- warms up while nobody waits: the SparkSession at once, then the catalog (a first Glue run
+  does not wait for it: the job does not use it), then, when no request and no execution has
+  come for a moment, a few runs of the real Glue script on a small export in a scratch folder
+  and a query, so that the next upload finds the job's code compiled (the JVM's JIT too);
 - stops when idle (no request and no running execution) for `--idle-timeout` (default 15 min,
   LAKE_IDLE_TIMEOUT; 0 never), on `lake stop`, or on SIGTERM/SIGINT: it stops taking requests,
   lets running executions finish (queued ones that never began end interrupted, to be
@@ -50,8 +51,8 @@ NO_DAEMON_ENV = "LAKE_NO_DAEMON"
 NO_WARM_UP_ENV = "LAKE_NO_WARM_UP"  # tests: serve without starting Spark until a request does
 START_TIMEOUT_S = 120.0  # until the new engine answers on its socket (imports, opening)
 WARM_UP_AFTER_QUIET_S = 1.0
-WARM_UP_ROWS = 2_000
-WARM_UP_RUNS = 2
+WARM_UP_ROWS = 5_000
+WARM_UP_RUNS = 3
 
 log = logging.getLogger("lake.engine")
 _children: list[subprocess.Popen] = []  # started daemons (kept: never waited for here)
@@ -225,11 +226,14 @@ def warm_up(engine: Any, quiet: Callable[[], bool], stop: threading.Event) -> No
     paths compiled. Never competes with real work: the job runs only when `quiet()`."""
     began = time.monotonic()
     try:
-        engine.spark()
+        engine.session()  # the JVM: what a first Glue run waits for
+        log.info("warm-up: Spark ready in %.1f s", time.monotonic() - began)
+        began = time.monotonic()
+        engine.spark()  # the catalog (Hive, Derby) and the table: meanwhile, a run may go on
+        log.info("warm-up: the catalog ready in %.1f s", time.monotonic() - began)
     except Exception:
         log.exception("warm-up: could not start Spark (a request will try again)")
         return
-    log.info("warm-up: Spark and the catalog ready in %.1f s", time.monotonic() - began)
     quiet_since = None
     runs = 0
     scratch = engine.home.root / "engine-warm-up"
@@ -274,7 +278,7 @@ def _warm_up_run(engine: Any, scratch: Path, run: int) -> None:
     glue = GlueStartJobRun(
         engine.home,
         engine.glue_script,
-        engine.spark,
+        engine.session,
         defaults={
             "--curated_path": curated.as_uri() + "/",
             "--database": settings.database,
