@@ -35,6 +35,7 @@ from lake.runtime.service import (
     connect,
     engine_access,
     lock_holder,
+    lock_is_free,
     owning,
     try_lock,
 )
@@ -207,6 +208,11 @@ class Lake:
             return EngineOwner(remote.owner_pid, remote.role)
         finally:
             remote.close()
+
+    def engine_running(self) -> bool:
+        """Whether some process owns this home's engine now (executions can only progress
+        while one does)."""
+        return not lock_is_free(self.home)
 
     def stop_engine(self, now: bool = False, wait_s: float | None = None) -> dict[str, Any] | None:
         """`lake stop`: ask the background engine (or `lake serve`) to stop: it takes no new

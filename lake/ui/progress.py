@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from functions.story import readable_cause
-from lake.runtime import ExecutionRecord, Lake
+from lake.runtime import EngineError, ExecutionRecord, Lake
 from lake.ui import terminal
 from lake.ui.graph import state_order
 from lake.ui.report import failure_advice, story_of, success_summary, summary_json
@@ -46,6 +46,7 @@ def follow(
     printed = {(r.name, r.status) for r in earlier.states.values() if r.exited is not None}
     announced: set[str] = set()
     retries_printed = len(_retried_failures(events))
+    polls = gone = 0
     with console.status("starting", spinner="dots") as status:
         while True:
             record = lake.execution(name)
@@ -89,6 +90,14 @@ def follow(
                 )
             if record is not None and record.finished:
                 return record
+            polls += 1
+            if polls % 10 == 0:  # every few seconds: is anyone still running it?
+                gone = 0 if lake.engine_running() else gone + 1
+                if gone >= 2 and not lake.execution(name).finished:
+                    raise EngineError(
+                        f"the engine running execution {name} stopped before it ended (see "
+                        f"{lake.home.engine_log}); `lake redrive {name}` continues it"
+                    )
             time.sleep(poll_s)
 
 

@@ -207,3 +207,30 @@ def test_an_engine_started_for_one_home_serves_only_that_home(tmp_path):
     finally:
         for h in homes:
             stop_engine(h)
+
+
+def test_following_an_execution_whose_engine_died_ends_with_what_to_do(tmp_path):
+    # GIVEN an execution left RUNNING and no process owning the home (its engine was killed)
+    from rich.console import Console
+
+    from lake.runtime import EngineError, Lake
+    from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+    from lake.ui.progress import follow
+
+    home = LakeHome(tmp_path / "home").ensure()
+    ExecutionStore(home.db_path).insert_execution(
+        ExecutionRecord(
+            arn=home.execution_arn("orphan-1"),
+            name="orphan-1",
+            state_machine_arn=home.state_machine_arn,
+            status="RUNNING",
+            input="{}",
+            start_date=1.0,
+        )
+    )
+    # WHEN a command follows it THEN it does not wait forever: it says what happened and what
+    # to do
+    with pytest.raises(EngineError) as stopped:
+        follow(Lake(home), "orphan-1", Console(file=open(os.devnull, "w")), poll_s=0.01)
+    assert "stopped before it ended" in str(stopped.value)
+    assert "lake redrive orphan-1" in str(stopped.value)
