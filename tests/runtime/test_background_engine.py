@@ -230,7 +230,7 @@ def test_following_an_execution_whose_engine_died_ends_with_what_to_do(tmp_path)
     )
     # WHEN a command follows it THEN it does not wait forever: it says what happened and what
     # to do
-    with pytest.raises(EngineError) as stopped:
-        follow(Lake(home), "orphan-1", Console(file=open(os.devnull, "w")), poll_s=0.01)
+    with open(os.devnull, "w") as quiet, pytest.raises(EngineError) as stopped:
+        follow(Lake(home), "orphan-1", Console(file=quiet), poll_s=0.01)
     assert "stopped before it ended" in str(stopped.value)
     assert "lake redrive orphan-1" in str(stopped.value)
