@@ -227,10 +227,12 @@ class Lake:
             answer = dict(remote.shutdown(now))
         finally:
             remote.close()
-        answer["exited"] = self._wait_for_owner_exit(wait_s)
+        answer["exited"] = self.wait_engine_stopped(wait_s)
         return answer
 
-    def _wait_for_owner_exit(self, wait_s: float | None) -> bool:
+    def wait_engine_stopped(self, wait_s: float | None = None) -> bool:
+        """Wait until no process owns the engine (up to `wait_s`; None: as long as it takes);
+        whether none does."""
         deadline = None if wait_s is None else time.monotonic() + wait_s
         while True:
             lock = try_lock(self.home)

@@ -437,7 +437,13 @@ class RemoteEngine:
         with self._lock:
             if self._sock is None or time.monotonic() - self._used > CLIENT_REFRESH_S:
                 self.close()
-                self._connect()
+                try:
+                    self._connect()
+                except (OSError, EOFError) as e:
+                    raise EngineUnavailable(
+                        f"the lake engine of {self.home.root} is gone (see "
+                        f"{self.home.engine_log}); run the command again"
+                    ) from e
             sock = self._sock
             assert sock is not None
             try:

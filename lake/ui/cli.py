@@ -323,7 +323,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     else:
         detail = "no execution was running"
     err.print(Text(f"stopping {what} (pid {owner.pid}): {detail}"))
-    lake._wait_for_owner_exit(None)
+    lake.wait_engine_stopped()
     err.print(Text("stopped"))
     return 0
 

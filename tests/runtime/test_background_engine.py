@@ -151,6 +151,12 @@ def test_lake_watch_takes_over_from_the_background_engine(home, tmp_path):
         assert any(f"taking over from the background engine (pid {daemon})" in x for x in lines)
         assert engine_pid(home) == watch.pid
         assert not alive(daemon)
+        # and `lake stop` leaves a foreground owner alone, saying how to stop it
+        refused = lake(home, "stop")
+        assert refused.returncode == 1
+        assert f"owned by `lake watch` (pid {watch.pid}) in the foreground" in refused.stderr
+        assert "Ctrl-C" in refused.stderr
+        assert watch.poll() is None
     finally:
         watch.send_signal(signal.SIGINT)
         watch.wait(timeout=60)
