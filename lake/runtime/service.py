@@ -53,7 +53,8 @@ from lake.runtime.errors import EngineError, RemoteError
 from lake.runtime.eventbridge import Landing
 
 CONNECT_TIMEOUT_S = 120.0  # an owner that just started may still be opening the engine
-HANDSHAKE_TIMEOUT_S = 5.0  # the hello, each way
+HANDSHAKE_TIMEOUT_S = 10.0  # the server waits this long for a client's hello
+HELLO_TIMEOUT_S = 30.0  # a client waits this long to connect and for the server's hello
 READ_TIMEOUT_S = 30.0  # no frame (reply or heartbeat) for this long: the engine is stuck
 HEARTBEAT_S = 5.0  # a running request says so this often
 IDLE_CONNECTION_S = 30 * 60.0  # the server closes a connection quiet for this long ...
@@ -394,7 +395,7 @@ class RemoteEngine:
         path = str(self.home.socket_path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.settimeout(HANDSHAKE_TIMEOUT_S)
+            sock.settimeout(HELLO_TIMEOUT_S)
             sock.connect(path)
             if not _same_user(sock):
                 raise EngineError(
@@ -405,8 +406,8 @@ class RemoteEngine:
             hello = protocol.receive(
                 sock,
                 max_bytes=4096,
-                idle_timeout=HANDSHAKE_TIMEOUT_S,
-                frame_timeout=HANDSHAKE_TIMEOUT_S,
+                idle_timeout=HELLO_TIMEOUT_S,
+                frame_timeout=HELLO_TIMEOUT_S,
             )
         except TimeoutError as e:
             sock.close()

@@ -84,7 +84,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def wait_until(condition, timeout_s: float = 30, what: str = "condition") -> None:
+def wait_until(condition, timeout_s: float = 90, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -118,7 +118,7 @@ def _lines_of(stream) -> queue.Queue:
     return lines
 
 
-def read_line_containing(stream, text: str, timeout_s: float = 60) -> list[str]:
+def read_line_containing(stream, text: str, timeout_s: float = 180) -> list[str]:
     """Lines of a process's stream up to the first that contains `text`."""
     lines = _lines_of(stream)
     got: list[str] = []
@@ -136,7 +136,7 @@ def read_line_containing(stream, text: str, timeout_s: float = 60) -> list[str]:
     raise AssertionError(f"no line with {text!r}; got: {got}")
 
 
-def rest_of(stream, timeout_s: float = 60) -> str:
+def rest_of(stream, timeout_s: float = 180) -> str:
     """What the stream says until it ends (after read_line_containing)."""
     lines = _lines_of(stream)
     got = []

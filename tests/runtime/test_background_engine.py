@@ -103,7 +103,7 @@ def test_the_engine_stops_by_itself_when_idle(home, tmp_path, how):
         done = lake(home, *args, LAKE_IDLE_TIMEOUT="1")
     assert done.returncode == 1, done.stderr
     assert "stops after 1 s idle" in done.stderr
-    wait_until(lambda: engine_pid(home) is None, timeout_s=30, what="the idle engine to stop")
+    wait_until(lambda: engine_pid(home) is None, timeout_s=90, what="the idle engine to stop")
     assert "idle for 1 s: stopping" in (home / "logs" / "engine.log").read_text()
 
 
@@ -159,7 +159,7 @@ def test_lake_watch_takes_over_from_the_background_engine(home, tmp_path):
         assert watch.poll() is None
     finally:
         watch.send_signal(signal.SIGINT)
-        watch.wait(timeout=60)
+        watch.wait(timeout=180)
     assert watch.returncode == 0
 
 

@@ -42,7 +42,7 @@ class Serving:
         if self.proc.poll() is None:
             self.proc.send_signal(signum)
         err = rest_of(self.proc.stderr)
-        self.proc.wait(timeout=60)
+        self.proc.wait(timeout=180)
         self.proc.stdout.close()
         return self.proc.returncode, err
 
@@ -102,7 +102,7 @@ def test_lake_stop_stops_serve_too(home):
     done = lake(home, "stop")
     assert done.returncode == 0, done.stderr
     assert f"stopping `lake serve` (pid {serving.proc.pid})" in done.stderr
-    serving.proc.wait(timeout=60)  # it stops by itself
+    serving.proc.wait(timeout=180)  # it stops by itself
     status, err = serving.stop()
     assert status == 0, err
 

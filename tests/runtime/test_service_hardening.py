@@ -206,7 +206,7 @@ def test_an_engine_that_never_answers_gives_a_clear_message(tmp_path, monkeypatc
 
 
 def test_an_engine_that_does_not_even_handshake_gives_a_clear_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "HANDSHAKE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(service, "HELLO_TIMEOUT_S", 0.3)
     home = LakeHome(tmp_path / "home").ensure()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(home.socket_path))
