@@ -368,9 +368,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             if args.no_console:
                 lines.append("  console: off (--no-console)")
             else:
-                from lake.ui.web import start_web  # only when the console is wanted
-
-                web = start_web(lake, host=host, port=args.port, token=token)
+                try:
+                    from lake.ui.web import start_web  # only when the console is wanted
+                except ImportError as e:
+                    raise EngineError(
+                        f"the console cannot start ({e}); `lake serve --no-console` serves "
+                        "everything else"
+                    ) from e
+                try:
+                    web = start_web(lake, host=host, port=args.port, token=token)
+                except OSError as e:
+                    raise EngineError(
+                        f"the console cannot listen on {host}:{args.port} ({e.strerror or e}); "
+                        "choose another with --port"
+                    ) from e
                 lines.append(f"  console and Step Functions API: {web.url}")
                 if token:
                     lines.append("  (requests need the token)")

@@ -148,3 +148,70 @@ def test_the_console_is_imported_only_when_wanted(home):
     serving = Serving(home)
     status, err = serving.stop()
     assert status == 0 and "lake.ui.web" not in err
+
+
+# `lake serve` with a stand-in console: the wiring (lake.ui.web is the web engineer's).
+FAKE_WEB = """
+import sys, types
+calls = []
+web = types.ModuleType("lake.ui.web")
+class WebServer:
+    url = "http://127.0.0.1:{port}/"
+    def close(self):
+        print("console closed", file=sys.stderr, flush=True)
+def start_web(lake, *, host, port, token):
+    print(f"start_web host={host} port={port} token={token} home={lake.home.root}",
+          file=sys.stderr, flush=True)
+    server = WebServer()
+    server.url = f"http://{host}:{port}/"
+    return server
+web.start_web = start_web
+sys.modules["lake.ui.web"] = web if {present} else None
+from lake.ui import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _serve_with(home, present: bool, *args: str):
+    import subprocess
+    import sys
+
+    from engine_processes import env
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            FAKE_WEB.replace("{present}", str(present)),
+            "serve",
+            *args,
+            "--home",
+            str(home),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+
+
+def test_serve_starts_the_console_with_its_host_port_and_token_and_closes_it(home):
+    proc = _serve_with(home, True, "--port", "8799", "--host", "0.0.0.0", "--token", "s3cret")
+    lines = read_line_containing(proc.stderr, "Ctrl-C stops")
+    text = "\n".join(lines)
+    assert f"start_web host=0.0.0.0 port=8799 token=s3cret home={home}" in text
+    assert "console and Step Functions API: http://0.0.0.0:8799/" in text
+    assert "(requests need the token)" in text
+    proc.send_signal(signal.SIGINT)
+    rest = rest_of(proc.stderr)
+    assert proc.wait(timeout=180) == 0
+    assert "console closed" in rest and rest.rstrip().endswith("stopped")
+
+
+def test_serve_without_the_console_module_says_how_to_run_without_it(home):
+    proc = _serve_with(home, False)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1
+    assert "the console cannot start" in err and "--no-console" in err
+    assert "Traceback" not in err
+    assert engine_pid(home) is None
