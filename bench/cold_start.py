@@ -20,8 +20,14 @@ engine runs while it warms up (`lake.runtime.daemon`), so the numbers say what a
 
 `--end-to-end` instead times whole `lake upload` processes from a new shell, each the way a
 person runs it: the first on a fresh home (it starts the background engine) and the next ones
-served warm by it; then `lake stop`. `--no-daemon` adds LAKE_NO_DAEMON=1 (the old way: each
-command owns the engine for its own duration)."""
+served warm by it (`--pause S` between them: a person's next command comes a little later,
+and the engine warms up meanwhile); then `lake stop`. `--no-daemon` adds LAKE_NO_DAEMON=1 (the
+old way: each command owns the engine for its own duration). The load average before and after
+is printed: on a shared machine the numbers mean little under load.
+
+`--code DIR` times the `lake` of another checkout (e.g. an export of the commit before this
+work: `git archive BASE | tar -x -C /tmp/base`), for before/after numbers on the same machine
+and file."""
 
 from __future__ import annotations
 
@@ -42,8 +48,11 @@ def _lake(*args: str) -> list[str]:
     return [sys.executable, "-m", "lake.ui.cli", *args]
 
 
+CODE = ROOT  # the checkout whose `lake` --end-to-end runs (--code)
+
+
 def _env(no_daemon: bool) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(CODE))
     env.pop("LAKE_NO_DAEMON", None)
     if no_daemon:
         env["LAKE_NO_DAEMON"] = "1"
@@ -134,14 +143,20 @@ def steps(
     return timings
 
 
-def end_to_end(home: Path, source: Path, runs: int, no_daemon: bool) -> list[tuple[str, float]]:
-    """Whole `lake upload` processes, each from a new shell; the engine stopped at the end."""
+def end_to_end(
+    home: Path, source: Path, runs: int, no_daemon: bool, pause_s: float = 0.0
+) -> list[tuple[str, float]]:
+    """Whole `lake upload` processes, each from a new shell, `pause_s` apart (a person's next
+    command comes a little later: the engine warms up meanwhile); the engine stopped at the
+    end."""
     timings = []
     files = home.parent / f"{home.name}-files"
     files.mkdir(parents=True, exist_ok=True)
     env = _env(no_daemon)
     try:
         for run in range(1, runs + 1):
+            if run > 1 and pause_s:
+                time.sleep(pause_s)
             target = files / f"e2e-{run}.csv"
             shutil.copyfile(source, target)
             start = time.perf_counter()
@@ -149,7 +164,7 @@ def end_to_end(home: Path, source: Path, runs: int, no_daemon: bool) -> list[tup
                 _lake("upload", str(target), "--city", "bogota", "--home", str(home), "--json"),
                 capture_output=True,
                 text=True,
-                cwd=ROOT,
+                cwd=CODE,
                 env=env,
                 timeout=900,
             )
@@ -159,7 +174,14 @@ def end_to_end(home: Path, source: Path, runs: int, no_daemon: bool) -> list[tup
                 label += f" FAILED: {done.stderr.strip()[-300:]}"
             timings.append((label, took))
     finally:
-        subprocess.run(_lake("stop", "--home", str(home)), cwd=ROOT, env=env, timeout=300)
+        if (CODE / "lake" / "runtime" / "daemon.py").exists():
+            subprocess.run(
+                _lake("stop", "--home", str(home)),
+                cwd=CODE,
+                env=env,
+                timeout=300,
+                capture_output=True,
+            )
     return timings
 
 
@@ -171,22 +193,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end-to-end", action="store_true", help="time whole `lake upload`s")
     parser.add_argument("--no-daemon", action="store_true", help="with --end-to-end: opt out")
     parser.add_argument(
+        "--pause", type=float, default=0.0, help="with --end-to-end: seconds between uploads"
+    )
+    parser.add_argument(
         "--catalog-first", action="store_true", help="start the catalog before the first run"
     )
+    parser.add_argument("--code", type=Path, help="with --end-to-end: another checkout's lake")
     args = parser.parse_args(argv)
+    global CODE
+    if args.code:
+        CODE = args.code.resolve()
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min)", flush=True)
     work = Path(tempfile.mkdtemp(prefix="lake-cold-"))
     home = (args.home or work / "home").resolve()
     if home.exists():
         raise SystemExit(f"{home} exists: the cold path needs a fresh home")
     source = _export(work / f"export-{args.rows}.csv", args.rows)
     if args.end_to_end:
-        timings = end_to_end(home, source, max(args.runs, 2), args.no_daemon)
+        timings = end_to_end(home, source, max(args.runs, 2), args.no_daemon, args.pause)
     else:
         timings = steps(home, source, args.runs, args.catalog_first)
     width = max(len(name) for name, _ in timings)
     for name, seconds in timings:
         print(f"{name:<{width}}  {seconds:7.2f} s")
-    print(json.dumps({"rows": args.rows, "steps": dict(timings)}))
+    load = os.getloadavg()[0]
+    print(f"load average after: {load:.2f} (1 min) on {os.cpu_count()} cores")
+    print(json.dumps({"rows": args.rows, "steps": dict(timings), "load_after": load}))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
