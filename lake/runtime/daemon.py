@@ -53,6 +53,7 @@ START_TIMEOUT_S = 120.0  # until the new engine answers on its socket (imports, 
 WARM_UP_AFTER_QUIET_S = 1.0
 WARM_UP_ROWS = 5_000
 WARM_UP_RUNS = 3
+WARM_UP_JOB_GROUP = "lake-engine-warm-up"
 
 log = logging.getLogger("lake.engine")
 _children: list[subprocess.Popen] = []  # started daemons (kept: never waited for here)
@@ -250,10 +251,14 @@ def warm_up(engine: Any, quiet: Callable[[], bool], stop: threading.Event) -> No
                     return
                 continue
             t0 = time.monotonic()
-            _warm_up_run(engine, scratch, runs)
-            runs += 1
-            log.info("warm-up: job run %d on %d rows in %.1f s", runs, WARM_UP_ROWS,
-                     time.monotonic() - t0)  # fmt: skip
+            if _warm_up_run(engine, scratch, runs, quiet):
+                runs += 1
+                log.info("warm-up: job run %d on %d rows in %.1f s", runs, WARM_UP_ROWS,
+                         time.monotonic() - t0)  # fmt: skip
+            else:
+                quiet_since = None
+                log.info("warm-up: a job run gave way to a request after %.1f s",
+                         time.monotonic() - t0)  # fmt: skip
         if not stop.is_set():
             t0 = time.monotonic()
             engine.query(f"SELECT count(*) FROM `{engine.home.settings.table}` WHERE year = 0")
@@ -264,10 +269,12 @@ def warm_up(engine: Any, quiet: Callable[[], bool], stop: threading.Event) -> No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _warm_up_run(engine: Any, scratch: Path, run: int) -> None:
+def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]) -> bool:
     """One run of the real Glue script through the local Glue integration (and its run queue),
-    on a generated export, writing only under `scratch`."""
-    from lake.asl import TaskRequest
+    on a generated export, writing only under `scratch`. It gives way to real work: its Spark
+    jobs run in a job group of their own, cancelled as soon as a request or an execution
+    comes (False then: the run did not finish)."""
+    from lake.asl import TaskFailure, TaskRequest
     from lake.aws.glue import GlueStartJobRun
 
     settings = engine.home.settings
@@ -300,10 +307,29 @@ def _warm_up_run(engine: Any, scratch: Path, run: int) -> None:
         context={"Execution": {"Name": "engine-warm-up"}},
         timeout_seconds=None,
     )
+    context = engine.session().sparkContext
+    # (a job group is this thread's: Spark pins Python threads to JVM threads)
+    context.setJobGroup(WARM_UP_JOB_GROUP, "warm-up", interruptOnCancel=True)
+    finished = threading.Event()
+    gave_way = threading.Event()
+
+    def give_way() -> None:
+        while not finished.wait(0.1):
+            if gave_way.is_set() or not quiet():
+                gave_way.set()
+                # again and again: a cancel ends the group's running jobs, not the next ones
+                context.cancelJobGroup(WARM_UP_JOB_GROUP)
+
+    threading.Thread(target=give_way, name="warm-up-gives-way", daemon=True).start()
     try:
         glue(request)
+    except TaskFailure:
+        if not gave_way.is_set():
+            raise
     finally:
+        finished.set()
         engine.home.execution_log("engine-warm-up").unlink(missing_ok=True)
+    return not gave_way.is_set()
 
 
 def write_warm_up_export(path: Path, rows: int) -> Path:
