@@ -328,6 +328,8 @@ def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]
             raise
     finally:
         finished.set()
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            context.setLocalProperty(key, None)  # this thread's later jobs are no warm-up's
         engine.home.execution_log("engine-warm-up").unlink(missing_ok=True)
     return not gave_way.is_set()
 
