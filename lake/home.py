@@ -118,7 +118,18 @@ class LakeHome:
             self.root.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 self.root.mkdir(mode=0o700)
+        else:
+            self._rename_old_database()
         return self.root
+
+    def _rename_old_database(self) -> None:
+        """Homes made by the version that named the database `lake.runtime.history_db` keep
+        their executions: the files take the documented name, `lake.db`."""
+        old = self.root / "lake.runtime.history_db"
+        if old.exists() and not self.db_path.exists():
+            for suffix in ("-wal", "-shm", ""):  # the database file last
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{old}{suffix}", f"{self.db_path}{suffix}")
 
     def ensure(self) -> LakeHome:
         """Create the home (0700) and its folders and the buckets the stack creates."""

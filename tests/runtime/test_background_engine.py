@@ -240,3 +240,26 @@ def test_following_an_execution_whose_engine_died_ends_with_what_to_do(tmp_path)
         follow(Lake(home), "orphan-1", Console(file=quiet), poll_s=0.01)
     assert "stopped before it ended" in str(stopped.value)
     assert "lake redrive orphan-1" in str(stopped.value)
+
+
+def test_a_home_whose_database_had_the_old_name_keeps_its_executions(tmp_path):
+    from lake.runtime import Lake
+    from lake.runtime.history_db import ExecutionRecord, ExecutionStore
+
+    root = tmp_path / "home"
+    root.mkdir()
+    old = ExecutionStore(root / "lake.runtime.history_db")
+    old.insert_execution(
+        ExecutionRecord(
+            arn="arn:aws:states:us-east-1:0:execution:m:x-1",
+            name="x-1",
+            state_machine_arn="arn:aws:states:us-east-1:0:stateMachine:m",
+            status="SUCCEEDED",
+            input="{}",
+            start_date=1.0,
+        )
+    )
+    old.close()
+    lake = Lake(LakeHome(root))
+    assert [r.name for r in lake.executions()] == ["x-1"]
+    assert (root / "lake.db").exists() and not (root / "lake.runtime.history_db").exists()
