@@ -325,16 +325,31 @@ class Lake:
         console: Any,
         ready: threading.Event | None = None,
         on_start: Any = None,
+        warm: bool = False,
     ) -> None:
         """Own the engine and start an execution for every file that lands in the raw bucket,
-        until `stop` is set. `on_start(engine_interrupt)` is called once the engine is open."""
+        until `stop` is set. `on_start(engine_interrupt)` is called once the engine is open.
+        With `warm`, Spark, the catalog and the job warm up meanwhile, giving way to real work
+        (see `lake.runtime.daemon.warm_up`)."""
+        from lake.runtime.daemon import running_executions, warm_up
         from lake.runtime.watcher import RawFolderWatcher
 
         lock = self._take_home(getattr(console, "print", None))
-        with owning(self.home, lock, role="watch", **self._engine_options) as engine:
+        servers: list[EngineServer] = []
+        with owning(
+            self.home, lock, role="watch", on_server=servers.append, **self._engine_options
+        ) as engine:
             self._engine = engine
             if on_start is not None:
                 on_start()
+            if warm:
+
+                def quiet() -> bool:
+                    return not servers[0].busy() and running_executions(engine) == 0
+
+                threading.Thread(
+                    target=warm_up, args=(engine, quiet, stop), name="warm-up", daemon=True
+                ).start()
             RawFolderWatcher(engine, console).run(stop, ready)
 
     def serve(

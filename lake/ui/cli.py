@@ -176,7 +176,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            lake.watch(stop, err, on_start=started)
+            lake.watch(stop, err, on_start=started, warm=not os.environ.get("LAKE_NO_WARM_UP"))
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
