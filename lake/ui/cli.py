@@ -112,6 +112,26 @@ def announce_engine(lake: Lake) -> None:
         )
 
 
+def follow(lake: Lake, name: str, as_json: bool = False, since_id: int = 0) -> int:
+    """Follow an execution to its end. Ctrl-C stops following; an execution that another
+    process's engine runs goes on there (one this command runs itself stops at its next state,
+    interrupted)."""
+    try:
+        return follow_and_report(lake, name, as_json, since_id=since_id)
+    except KeyboardInterrupt:
+        owner = lake.engine_owner() if lake.connect() else None
+        if owner is None:
+            raise
+        terminal.stderr().print(
+            Text(
+                f"stopped following; execution {name} goes on in the engine (pid {owner.pid}): "
+                f"`lake describe {name}` shows it, `lake stop --now` interrupts it"
+            ),
+            soft_wrap=True,
+        )
+        return 130
+
+
 # --- upload and watch ------------------------------------------------------------------------
 def upload_key(source: Path, key: str | None, city: str | None) -> str:
     if key and city:
@@ -139,7 +159,7 @@ def upload(lake: Lake, source: Path, key: str, as_json: bool = False) -> int:
     terminal.stderr().print(
         Text(f"uploaded {source} to s3://{lake.home.settings.raw_bucket}/{key}")
     )
-    return follow_and_report(lake, name, as_json)
+    return follow(lake, name, as_json)
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
@@ -261,7 +281,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     with open_lake(args) as lake:
         lake.execution(args.id)  # a clear error before the engine starts
         announce_engine(lake)
-        return follow_and_report(lake, lake.rerun(args.id), args.json)
+        return follow(lake, lake.rerun(args.id), args.json)
 
 
 def _cmd_redrive(args: argparse.Namespace) -> int:
@@ -275,7 +295,7 @@ def _cmd_redrive(args: argparse.Namespace) -> int:
             if isinstance(e, RemoteError) and e.kind != "NotRedrivable":
                 raise
             raise Refused(f"cannot redrive {before.name}: {e}") from e
-        return follow_and_report(lake, name, args.json, since_id=since)
+        return follow(lake, name, args.json, since_id=since)
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
@@ -322,7 +342,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
         )
     else:
         detail = "no execution was running"
-    err.print(Text(f"stopping {what} (pid {owner.pid}): {detail}"))
+    err.print(Text(f"stopping {what} (pid {owner.pid}): {detail}"), soft_wrap=True)
     lake.wait_engine_stopped()
     err.print(Text("stopped"))
     return 0
