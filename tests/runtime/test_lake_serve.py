@@ -36,7 +36,12 @@ def home(tmp_path):
 class Serving:
     def __init__(self, home, *args: str) -> None:
         self.proc = popen(home, "serve", "--no-console", *args)
-        self.lines = read_line_containing(self.proc.stderr, "Ctrl-C stops")
+        try:
+            self.lines = read_line_containing(self.proc.stderr, "Ctrl-C stops")
+        except BaseException:
+            self.proc.kill()  # never leave a serve behind
+            self.proc.wait()
+            raise
 
     def stop(self, signum=signal.SIGINT) -> tuple[int, str]:
         if self.proc.poll() is None:
@@ -197,7 +202,12 @@ def _serve_with(home, present: bool, *args: str):
 
 def test_serve_starts_the_console_with_its_host_port_and_token_and_closes_it(home):
     proc = _serve_with(home, True, "--port", "8799", "--host", "0.0.0.0", "--token", "s3cret")
-    lines = read_line_containing(proc.stderr, "Ctrl-C stops")
+    try:
+        lines = read_line_containing(proc.stderr, "Ctrl-C stops")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     text = "\n".join(lines)
     assert f"start_web host=0.0.0.0 port=8799 token=s3cret home={home}" in text
     assert "console and Step Functions API: http://0.0.0.0:8799/" in text
