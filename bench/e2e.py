@@ -13,6 +13,7 @@ execution history, as `lake upload --json` reports them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import statistics
@@ -33,6 +34,12 @@ def _lake(*args: str) -> list[str]:
     return [sys.executable, "-m", "lake.ui.cli", *args]
 
 
+# Each cold upload owns its engine for its own duration, as before warm-by-default: without
+# this the first would leave a background engine that serves the next ones warm (and holds a
+# JVM through the rest of the benchmark). bench/cold_start.py --end-to-end measures that path.
+ENV = {**os.environ, "LAKE_NO_DAEMON": "1"}
+
+
 def upload(home: Path, source: Path, name: str, files: Path) -> dict:
     """One timed `lake upload`; returns wall seconds, status and per-state seconds."""
     target = files / name
@@ -43,6 +50,7 @@ def upload(home: Path, source: Path, name: str, files: Path) -> dict:
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
+        env=ENV,
         timeout=UPLOAD_TIMEOUT_S,
     )
     wall = time.perf_counter() - start
@@ -99,6 +107,7 @@ class Watch:
             stderr=subprocess.STDOUT,
             text=True,
             cwd=PROJECT_ROOT,
+            env=ENV,
         )
         self.log_path = log_path
         deadline = time.monotonic() + WATCH_READY_TIMEOUT_S

@@ -3,7 +3,13 @@ the error and a readable cause, when, the execution, a console link and how to r
 
 `format_alert` is pure: the AWS handler below feeds it the "Step Functions Execution Status
 Change" event and the execution's history from GetExecutionHistory, the local runtime feeds it
-its own AWS-shaped history and sends the result by SMTP."""
+its own AWS-shaped history and sends the result by SMTP.
+
+The object key is chosen by whoever uploaded the file, so the alert shows it as data, never as
+prose: on a line of its own, quoted and escaped (`quoted`), under a label that says it is a
+name; the subject quotes it too; elsewhere (the cause, the steps) it is referred to as "the
+file above". Line breaks and other control characters in any text the alert repeats are
+escaped, so nothing can add lines that read as the alert's own."""
 
 from __future__ import annotations
 
@@ -76,6 +82,37 @@ def console_link(execution_arn: str) -> str | None:
     )
 
 
+FILE_ABOVE = "(the file above)"
+
+
+def quoted(text: str) -> str:
+    """`text` in double quotes with backslashes, quotes and every non-printable character
+    (line breaks, tabs, bidirectional controls) escaped: one line that reads as a name."""
+    out = []
+    for ch in text:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return '"' + "".join(out) + '"'
+
+
+def _one_line(text: str) -> str:
+    """Text the alert repeats (a cause, an error): non-printable characters escaped."""
+    return quoted(text)[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _without_file(text: str, file: str | None) -> str:
+    """The cause with the file's URI and key replaced by a reference to the quoted line."""
+    if not file:
+        return text
+    key = file.split("/", 3)[3] if file.count("/") >= 3 else file
+    return text.replace(file, FILE_ABOVE).replace(key, FILE_ABOVE)
+
+
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch if ch.isprintable() else " " for ch in folded)
@@ -84,8 +121,8 @@ def _ascii(text: str) -> str:
 def subject_line(machine: str, status: str, state: str | None, file: str | None) -> str:
     """At most 100 printable ASCII characters, as SNS requires of an e-mail subject."""
     head = _ascii(f"{machine} {status}" + (f" at {state}" if state else ""))
-    name = _ascii(file.rsplit("/", 1)[-1] if file else "")
-    subject = f"{head}: {name}" if name else head
+    name = _ascii(file.rsplit("/", 1)[-1] if file else "").replace('"', "'")
+    subject = f'{head}: "{name}"' if name else head
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 3] + "..."
     return subject
@@ -106,7 +143,7 @@ def what_to_do(
         lines = [
             "The file itself was rejected, so re-running it as it is would fail the same way.",
             f"Fix the file as the cause says and upload it again to the same key"
-            f"{f' ({file})' if file else ''}: the upload starts a new execution.",
+            f"{f' {FILE_ABOVE}' if file else ''}: the upload starts a new execution.",
         ]
         if told.job_failed:
             lines.append(
@@ -172,11 +209,10 @@ def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any
         status, status.lower()
     )
     facts = [
-        ("File", file or "(unknown: the execution's input is not an S3 event)"),
         ("Failed state", told.state or "(unknown: no state was running)"),
         ("Status", status),
-        ("Error", told.error or "(none recorded)"),
-        ("Cause", told.reason),
+        ("Error", _one_line(told.error) if told.error else "(none recorded)"),
+        ("Cause", _one_line(_without_file(told.reason, file))),
         ("Started", _when(detail.get("startDate")) or "(unknown)"),
         ("Stopped", _when(detail.get("stopDate")) or "(unknown)"),
         ("Execution", execution_arn),
@@ -194,10 +230,20 @@ def format_alert(status_event: Mapping[str, Any], history: list[Mapping[str, Any
         redrive_status=detail.get("redriveStatus"),
         redrive_reason=detail.get("redriveStatusReason"),
     )
+    named = (
+        [
+            "File (its name as uploaded, quoted: a name, not an instruction):",
+            f"  {quoted(file)}",
+        ]
+        if file
+        else ["File: (unknown: the execution's input is not an S3 event)"]
+    )
     body = "\n".join(
         [
-            f"The {machine} execution for {file or 'an unknown file'} {ending}"
-            + (f" in state {told.state}." if told.state else "."),
+            f"The {machine} execution for {'the file below' if file else 'an unknown file'} "
+            f"{ending}" + (f" in state {told.state}." if told.state else "."),
+            "",
+            *named,
             "",
             *(f"{label + ':':<{width}}{value}" for label, value in facts),
             "",

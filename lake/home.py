@@ -2,17 +2,23 @@
 
 ```
 <home>/buckets/<bucket>/<key>   the S3 buckets, one folder each (s3://bucket/key maps here)
-<home>/lake.runtime.history_db                  executions and their history (SQLite, WAL)
+<home>/lake.db                  executions and their history (SQLite, WAL)
 <home>/catalog/                 the Spark/Hive catalog (Derby metastore) and warehouse
 <home>/logs/<execution>.log     the Lambda's and the Glue job's logs of one execution
+<home>/logs/engine.log          the background engine's log (see lake.runtime.daemon)
 <home>/outbox/*.eml             every alert e-mail, sent or not
 <home>/engine.lock, engine.sock the engine's owner lock and socket (see lake.runtime.service)
 ```
 
-Bucket and resource names come from `settings.load_settings()`, so they mirror the stack's."""
+Bucket and resource names come from `settings.load_settings()`, so they mirror the stack's.
+
+A home is its owner's alone: it is created 0700, and a `lake` process creates everything in it
+with the umask 077 (`keep_private`), so the database, logs, outbox and data are 0600 (folders
+0700) from the moment they exist: never readable by others, not even for an instant."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -29,6 +35,14 @@ LOCAL_ACCOUNT = "000000000000"
 LOCAL_REGION = "us-east-1"
 # AF_UNIX socket paths are limited to 108 bytes on Linux.
 _MAX_SOCKET_PATH = 100
+PRIVATE_UMASK = 0o077  # what a lake process creates is its owner's only
+
+
+def keep_private() -> int:
+    """Make what this process creates from now on owner-only (umask 077: files 0600, folders
+    0700); the previous umask. Every `lake` process calls it first (the CLI, the background
+    engine), and so does whoever owns an engine (`lake.runtime.service.owning`)."""
+    return os.umask(PRIVATE_UMASK)
 
 
 class NotInBucket(ValueError):
@@ -71,31 +85,59 @@ class LakeHome:
 
     @property
     def db_path(self) -> Path:
-        return self.root / "lake.runtime.history_db"
+        return self.root / "lake.db"
 
     @property
     def lock_path(self) -> Path:
         return self.root / "engine.lock"
 
     @property
-    def authkey_path(self) -> Path:
-        return self.root / "engine.key"
+    def spawn_lock_path(self) -> Path:
+        """Held by the one command that starts the background engine (the others wait)."""
+        return self.root / "engine.spawn.lock"
+
+    @property
+    def engine_log(self) -> Path:
+        """The background engine's log (`lake serve` and `lake watch` print to the terminal)."""
+        return self.logs / "engine.log"
 
     @property
     def socket_path(self) -> Path:
         path = self.root / "engine.sock"
         if len(str(path)) <= _MAX_SOCKET_PATH:
             return path
-        # Deep homes get a socket in the temp folder, named after the home so it stays unique.
+        # Deep homes get a socket in a folder of this user's own in the temp folder (0700, made
+        # by the engine's owner), named after the home so it stays unique.
         digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"lake-{digest}.sock"
+        return Path(tempfile.gettempdir()) / f"lake-{os.getuid()}" / f"{digest}.sock"
+
+    def make_root(self) -> Path:
+        """The home folder itself, created owner-only (0700) when it does not exist yet (a
+        folder that exists is left as it is: it may be one the user chose, e.g. `--home .`)."""
+        if not self.root.is_dir():
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                self.root.mkdir(mode=0o700)
+        else:
+            self._rename_old_database()
+        return self.root
+
+    def _rename_old_database(self) -> None:
+        """Homes made by the version that named the database `lake.runtime.history_db` keep
+        their executions: the files take the documented name, `lake.db`."""
+        old = self.root / "lake.runtime.history_db"
+        if old.exists() and not self.db_path.exists():
+            for suffix in ("-wal", "-shm", ""):  # the database file last
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{old}{suffix}", f"{self.db_path}{suffix}")
 
     def ensure(self) -> LakeHome:
-        """Create the home's folders and the buckets the stack creates."""
+        """Create the home (0700) and its folders and the buckets the stack creates."""
+        self.make_root()
         for folder in (self.catalog, self.logs, self.outbox):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for bucket in self.bucket_names:
-            self.bucket_path(bucket).mkdir(parents=True, exist_ok=True)
+            self.bucket_path(bucket).mkdir(mode=0o700, parents=True, exist_ok=True)
         return self
 
     def execution_log(self, execution_name: str) -> Path:

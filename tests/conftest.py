@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# The suite runs `lake` in-process on its one shared SparkSession: no command may start a
+# background engine (a second JVM on the same catalog). The tests of the background engine run
+# `lake` in subprocesses with this variable removed.
+os.environ.setdefault("LAKE_NO_DAEMON", "1")
 
 EVENTS = Path(__file__).parent / "events"
 

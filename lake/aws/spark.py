@@ -60,6 +60,9 @@ def local_spark_session(
             f"jdbc:derby:;databaseName={catalog / 'metastore_db'};create=true",
         )
         .config("spark.ui.showConsoleProgress", "false")
+        # Hadoop sets the mode of what it writes itself (0644 by default): the lake's files are
+        # its owner's only, like everything else in a lake home.
+        .config("spark.hadoop.fs.permissions.umask-mode", "077")
         .config(
             "spark.driver.extraJavaOptions",
             f"-Dderby.system.home={catalog} -Dlog4j2.configurationFile={log_config.as_uri()}",

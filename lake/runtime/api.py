@@ -3,8 +3,9 @@ its executions and their histories, and the requests a person makes (upload, rer
 stop, query, watch). Nothing else of the runtime is theirs to import.
 
 Reads come from the execution database, at any time, from any process. Requests that change
-something go to the engine: the one this process owns, or the one another `lake` process serves
-for the home (see `lake.runtime.service`), taken on first need and left on `close`."""
+something go to the engine: the one another `lake` process serves for the home (see
+`lake.runtime.service`), else, with `daemon=True`, a background engine started for the home
+(`lake.runtime.daemon`), else one this process owns; taken on first need, left on `close`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,25 @@ from lake.runtime.engine import load_workflow, workflow_files
 from lake.runtime.errors import EngineError, ExecutionNotFound, StateMachineNotFound
 from lake.runtime.executions import execution_name_for
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore, MapRunRecord
-from lake.runtime.service import EngineAPI, engine_access, owning, try_lock
+from lake.runtime.service import (
+    EngineAPI,
+    EngineServer,
+    connect,
+    engine_access,
+    lock_holder,
+    lock_is_free,
+    owning,
+    try_lock,
+)
+
+
+@dataclass(frozen=True)
+class EngineOwner:
+    """The process that serves a home's engine: its pid and role (daemon, serve, watch,
+    command; see `lake.runtime.service`)."""
+
+    pid: int
+    role: str
 
 
 @dataclass(frozen=True)
@@ -71,9 +91,25 @@ class Lake:
     """One lake home. Use as a context manager: leaving it leaves the engine (an engine this
     process owns first finishes the executions it runs)."""
 
-    def __init__(self, home: LakeHome, *, parallel: int = 1, time_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        home: LakeHome,
+        *,
+        parallel: int = 1,
+        time_scale: float = 1.0,
+        daemon: bool = False,
+        idle_timeout_s: float | None = None,
+        on_engine_starting: Any = None,
+    ) -> None:
+        """`daemon`: when no process serves the home, start a background engine for it (warm
+        for the commands after this one) instead of owning one here; `idle_timeout_s` is its
+        idle timeout (default: LAKE_IDLE_TIMEOUT, else 15 min); `on_engine_starting()` is
+        called just before it is started (to say so)."""
         self.home = home
         self._engine_options = {"parallel": parallel, "time_scale": time_scale}
+        self._daemon = daemon
+        self._idle_timeout_s = idle_timeout_s
+        self._on_engine_starting = on_engine_starting
         self._engine: EngineAPI | None = None
         self._exits = contextlib.ExitStack()
         self._store: ExecutionStore | None = None
@@ -142,7 +178,7 @@ class Lake:
     def store(self) -> ExecutionStore:
         with self._opening:
             if self._store is None:
-                self.home.root.mkdir(parents=True, exist_ok=True)
+                self.home.make_root()
                 self._store = ExecutionStore(self.home.db_path)
             return self._store
 
@@ -275,13 +311,94 @@ class Lake:
         """Take the engine now; True when another process serves it (it is warm)."""
         return self._engine_api().remote
 
+    @property
+    def engine_started(self) -> bool:
+        """Whether this Lake started the home's background engine (the first command did)."""
+        return bool(getattr(self._engine, "started_daemon", False))
+
     def _engine_api(self) -> EngineAPI:
         with self._opening:
             if self._engine is None:
                 self._engine = self._exits.enter_context(
-                    engine_access(self.home, **self._engine_options)
+                    engine_access(
+                        self.home,
+                        daemon=self._daemon,
+                        idle_timeout_s=self._idle_timeout_s,
+                        on_starting=self._on_engine_starting,
+                        **self._engine_options,
+                    )
                 )
             return self._engine
+
+    # --- the engine's owner ---------------------------------------------------------------------
+    def engine_owner(self) -> EngineOwner | None:
+        """Who serves this home's engine now (None: nobody; nothing is started by asking)."""
+        remote = connect(self.home)
+        if remote is None:
+            return None
+        try:
+            return EngineOwner(remote.owner_pid, remote.role)
+        finally:
+            remote.close()
+
+    def engine_running(self) -> bool:
+        """Whether some process owns this home's engine now (executions can only progress
+        while one does)."""
+        return not lock_is_free(self.home)
+
+    def stop_engine(self, now: bool = False, wait_s: float | None = None) -> dict[str, Any] | None:
+        """`lake stop`: ask the background engine (or `lake serve`) to stop: it takes no new
+        request, lets running executions finish (with `now`, interrupts them: they end
+        interrupted and can be redriven) and exits. Waits up to `wait_s` (None: until it has
+        exited). None when nothing serves the home; its answer (pid, running, now,
+        exited) otherwise. Refused (RemoteError) for a foreground `lake watch` or command."""
+        remote = connect(self.home)
+        if remote is None:
+            return None
+        try:
+            answer = dict(remote.shutdown(now))
+        finally:
+            remote.close()
+        answer["exited"] = self.wait_engine_stopped(wait_s)
+        return answer
+
+    def wait_engine_stopped(self, wait_s: float | None = None) -> bool:
+        """Wait until no process owns the engine (up to `wait_s`; None: as long as it takes);
+        whether none does."""
+        deadline = None if wait_s is None else time.monotonic() + wait_s
+        while True:
+            lock = try_lock(self.home)
+            if lock is not None:
+                lock.close()
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+    def _take_home(self, announce: Any = None) -> Any:
+        """The engine lock, for a foreground owner (`lake watch`, `lake serve`): a background
+        engine serving the home is asked to hand it over (its running executions finish
+        first); any other owner is named in the refusal."""
+        lock = try_lock(self.home)
+        if lock is not None:
+            return lock
+        owner = self.engine_owner()
+        if owner is not None and owner.role == "daemon":
+            if announce is not None:
+                announce(
+                    f"taking over from the background engine (pid {owner.pid}): it stops once "
+                    "its running executions finish"
+                )
+            self.stop_engine(wait_s=None)
+            lock = try_lock(self.home)
+            if lock is not None:
+                return lock
+        pid = owner.pid if owner else lock_holder(self.home)
+        what = f"`lake {owner.role}`" if owner else "another lake process"
+        raise EngineError(
+            f"{what} (pid {pid or '?'}) owns {self.home.root} (see {self.home.lock_path}); "
+            "stop it or wait for it, then start this again"
+        )
 
     def check_upload(self, key: str) -> None:
         """Raise ValueError, saying why, when an upload to `key` would not start the workflow."""
@@ -350,24 +467,17 @@ class Lake:
     # execution waits, so these go to the engine's owner.
     def send_task_success(self, task_token: str, output: str) -> None:
         """Complete the task waiting for `task_token` with `output` (JSON text)."""
-        self._request("send_task_success", task_token, output)
+        self._engine_api().send_task_success(task_token, output)
 
     def send_task_failure(
         self, task_token: str, error: str | None = None, cause: str | None = None
     ) -> None:
         """Fail the task waiting for `task_token` with `error` and `cause`."""
-        self._request("send_task_failure", task_token, error, cause)
+        self._engine_api().send_task_failure(task_token, error, cause)
 
     def send_task_heartbeat(self, task_token: str) -> None:
         """Tell the task waiting for `task_token` that its work goes on."""
-        self._request("send_task_heartbeat", task_token)
-
-    def _request(self, name: str, *args: Any) -> Any:
-        engine = self._engine_api()
-        method = getattr(engine, name, None)
-        if method is None:  # a remote engine proxies the service's requests by name
-            return engine._call(name, *args)  # type: ignore[attr-defined]
-        return method(*args)
+        self._engine_api().send_task_heartbeat(task_token)
 
     def interrupt(self) -> None:
         """Stop the executions this process runs at their next state (they end interrupted)."""
@@ -382,19 +492,84 @@ class Lake:
         console: Any,
         ready: threading.Event | None = None,
         on_start: Any = None,
+        warm: bool = False,
     ) -> None:
         """Own the engine and start an execution for every file that lands in the raw bucket,
-        until `stop` is set. `on_start(engine_interrupt)` is called once the engine is open."""
+        until `stop` is set. `on_start(engine_interrupt)` is called once the engine is open.
+        With `warm`, Spark, the catalog and the job warm up meanwhile, giving way to real work
+        (see `lake.runtime.daemon.warm_up`)."""
+        from lake.runtime.daemon import running_executions, warm_up
         from lake.runtime.watcher import RawFolderWatcher
 
-        lock = try_lock(self.home)
-        if lock is None:
-            raise EngineError(
-                f"another lake process owns {self.home.root} (see {self.home.lock_path}); "
-                "stop it or wait for it, then start lake watch again"
-            )
-        with owning(self.home, lock, **self._engine_options) as engine:
+        lock = self._take_home(getattr(console, "print", None))
+        servers: list[EngineServer] = []
+        with owning(
+            self.home, lock, role="watch", on_server=servers.append, **self._engine_options
+        ) as engine:
             self._engine = engine
             if on_start is not None:
                 on_start()
+            if warm:
+
+                def quiet() -> bool:
+                    return not servers[0].busy() and running_executions(engine) == 0
+
+                threading.Thread(
+                    target=warm_up, args=(engine, quiet, stop), name="warm-up", daemon=True
+                ).start()
             RawFolderWatcher(engine, console).run(stop, ready)
+
+    def serve(
+        self,
+        stop: threading.Event,
+        console: Any,
+        *,
+        on_ready: Any = None,
+        watch: bool = True,
+        warm: bool = True,
+    ) -> None:
+        """`lake serve`: own the engine in the foreground (taking over from a background one),
+        serve it to the other `lake` commands, watch the raw bucket (with `watch`) and warm up,
+        until `stop` is set or `lake stop` asks. `on_ready(engine, server)` is called once it
+        serves (e.g. to start the web console); it may return a callable, called on stopping."""
+        from lake.runtime.daemon import serve_engine
+        from lake.runtime.watcher import RawFolderWatcher
+
+        lock = self._take_home(getattr(console, "print", None))
+        threads: list[threading.Thread] = []
+        stoppers: list[Any] = []
+
+        def ready(engine: Any, server: EngineServer) -> None:
+            self._engine = engine
+            if watch:
+                watcher = RawFolderWatcher(engine, console)
+                watched = threading.Event()
+                thread = threading.Thread(
+                    target=watcher.run, args=(stop, watched), name="watcher", daemon=True
+                )
+                thread.start()
+                threads.append(thread)
+                watched.wait(60)
+            if on_ready is not None:
+                stopper = on_ready(engine, server)
+                if callable(stopper):
+                    stoppers.append(stopper)
+
+        def stopping() -> None:
+            stop.set()
+            for stopper in stoppers:
+                stopper()
+            for thread in threads:
+                thread.join(timeout=60)
+
+        serve_engine(
+            self.home,
+            role="serve",
+            idle_timeout_s=0,
+            stop=stop,
+            on_ready=ready,
+            on_stopping=stopping,
+            warm=warm,
+            lock=lock,
+            **self._engine_options,
+        )

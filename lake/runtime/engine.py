@@ -121,6 +121,8 @@ class Engine:
         self._spark_factory = spark_factory
         self._spark: Any = None
         self._spark_lock = threading.Lock()
+        self._catalog_lock = threading.Lock()
+        self._catalog_ready = False
         self.store: ExecutionStore | None = None
         self.workflows: dict[str, Executions] = {}  # by state machine name
         self.executions: Executions | None = None  # the ingest workflow's
@@ -146,7 +148,8 @@ class Engine:
         children = ChildStarter(self.home, self._workflow)
         integrations = {
             LAMBDA_INVOKE: lambdas,
-            GLUE_START_JOB_RUN_SYNC: GlueStartJobRun(self.home, self.glue_script, self.spark),
+            # The job needs the session only: the catalog (Hive, Derby) starts meanwhile.
+            GLUE_START_JOB_RUN_SYNC: GlueStartJobRun(self.home, self.glue_script, self.session),
             S3_GET_OBJECT: S3GetObject(self.home),
             ATHENA_START_QUERY_SYNC: AthenaStartQueryExecution(self.home, self.spark),
             S3_LIST_OBJECTS_ITEMS: S3ListObjectsItems(self.home),
@@ -230,8 +233,19 @@ class Engine:
             self.store = None
 
     def spark(self) -> Any:
-        """The warm SparkSession, created on first use with the catalog in this home, and the
-        table created by the contract's Athena DDL."""
+        """The warm SparkSession with its catalog started and the table created by the
+        contract's Athena DDL (what queries and Athena need)."""
+        session = self.session()
+        with self._catalog_lock:
+            if not self._catalog_ready:
+                self._create_table(session)  # the first catalog call starts Hive and Derby
+                self._catalog_ready = True
+        return session
+
+    def session(self) -> Any:
+        """The warm SparkSession, created on first use with its catalog in this home; the
+        catalog itself starts on first need (`spark()`): the Glue job does not need it, so a
+        cold first run does not wait for it."""
         with self._spark_lock:
             if self._spark is None:
                 from lake.aws.spark import local_spark_session
@@ -246,7 +260,6 @@ class Engine:
                         f"this process's Spark catalog is not in {self.home.catalog} ({url}); "
                         "a process serves one lake home: run this in a new process"
                     )
-                self._create_table(session)
                 self._spark = session
             return self._spark
 

@@ -7,7 +7,10 @@ starts an execution, as S3 -> EventBridge -> Step Functions does in AWS.
   file in the folder to the engine. The engine's ledger of object versions (key, size, mtime)
   makes this pick exactly the files not processed yet, plus those whose execution was
   interrupted by a stop or a kill: no file is lost, none is processed twice.
-- Parallelism is the engine's pool (`--parallel N`); Glue runs are serialized inside it."""
+- Parallelism is the engine's pool (`--parallel N`); Glue runs queue inside it (job run
+  queuing, `lake.aws.glue`).
+- Keys are user text: every line is built as a rich `Text`, never parsed as markup, so a key
+  holding `[/]` or `[link=...]` prints as itself."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
@@ -70,9 +74,11 @@ class RawFolderWatcher:
         keys = self.objects()
         names = [name for key in keys if (name := self._landed(key))]
         self.console.print(
-            f"{len(keys)} file(s) already in the raw bucket: started {len(names)} not "
-            f"processed yet (new, or interrupted last time); {len(keys) - len(names)} were "
-            "processed before"
+            Text(
+                f"{len(keys)} file(s) already in the raw bucket: started {len(names)} not "
+                f"processed yet (new, or interrupted last time); {len(keys) - len(names)} were "
+                "processed before"
+            )
         )
         return names
 
@@ -81,13 +87,13 @@ class RawFolderWatcher:
         try:
             landing = self.engine.object_landed(self.bucket, key)
         except Exception as e:  # one bad file must not stop the watch
-            self.console.print(f"[red]could not start {key}: {e}[/]")
+            self.console.print(Text(f"could not start {key}: {e}", "red"))
             return None
         name = landing.execution
         if not landing.started or name is None:
             return None
         self.started[name] = "RUNNING"
-        self.console.print(f"[blue]▶[/] {key} → execution [bold]{name}[/]")
+        self.console.print(Text.assemble(("▶", "blue"), f" {key} → execution ", (name, "bold")))
         return name
 
     def _report_finished(self) -> None:
@@ -102,7 +108,9 @@ class RawFolderWatcher:
                 colour = "green" if record.status == "SUCCEEDED" else "red"
                 why = f": {record.error}" if record.error else ""
                 self.console.print(
-                    f"[{colour}]■[/] {record.source_key} → {record.status}{why} ({name})"
+                    Text.assemble(
+                        ("■", colour), f" {record.source_key} → {record.status}{why} ({name})"
+                    )
                 )
 
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:

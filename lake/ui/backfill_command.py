@@ -103,6 +103,7 @@ def add_command(
         "re-process every export under a raw-bucket prefix: the backfill workflow starts the "
         "ingest workflow once per file",
         run,
+        uses_engine=True,
     )
     p.add_argument("--prefix", required=True, help="e.g. travel_times/bogota/ (or travel_times/)")
     p.add_argument(

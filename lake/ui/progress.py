@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from functions.story import readable_cause
-from lake.runtime import ExecutionRecord, Lake
+from lake.runtime import EngineError, ExecutionRecord, Lake
 from lake.ui import terminal
 from lake.ui.graph import state_order
 from lake.ui.report import failure_advice, story_of, success_summary, summary_json
@@ -52,6 +53,7 @@ def follow(
     printed = {(r.name, r.status) for r in earlier.states.values() if r.exited is not None}
     announced: set[str] = set()
     retries_printed = len(_retried_failures(events))
+    polls = gone = 0
     with console.status("starting", spinner="dots") as status:
         while True:
             record = lake.execution(name)
@@ -92,10 +94,19 @@ def follow(
             if current is not None:
                 extra = f" {running_note()}" if running_note is not None else ""
                 status.update(
-                    f"[bold blue]{current.name}[/] running… ({current.seconds:.0f} s){extra}"
+                    f"[bold blue]{escape(current.name)}[/] running… ({current.seconds:.0f} s)"
+                    f"{escape(extra)}"
                 )
             if record is not None and record.finished:
                 return record
+            polls += 1
+            if polls % 10 == 0:  # every few seconds: is anyone still running it?
+                gone = 0 if lake.engine_running() else gone + 1
+                if gone >= 2 and not lake.execution(name).finished:
+                    raise EngineError(
+                        f"the engine running execution {name} stopped before it ended (see "
+                        f"{lake.home.engine_log}); `lake redrive {name}` continues it"
+                    )
             time.sleep(poll_s)
 
 
@@ -138,5 +149,5 @@ def follow_and_report(lake: Lake, name: str, as_json: bool = False, since_id: in
         else:
             out.print(Text(f"✖ execution {record.name} {record.status}", "bold red"))
             for line in failure_advice(record, told):
-                out.print("  " + line)
+                out.print(Text("  " + line))
     return 0 if told is None else 1

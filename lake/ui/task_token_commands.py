@@ -72,6 +72,7 @@ def add_commands(
         "complete a task waiting for its task token (.waitForTaskToken) with an output",
         success,
         json_flag=False,
+        uses_engine=True,
     )
     p.add_argument("token", metavar="TOKEN")
     p.add_argument("--output", required=True, metavar="JSON", help="the task's result")
@@ -80,6 +81,7 @@ def add_commands(
         "fail a task waiting for its task token (.waitForTaskToken)",
         failure,
         json_flag=False,
+        uses_engine=True,
     )
     p.add_argument("token", metavar="TOKEN")
     p.add_argument("--error", help="the error name (Catch and Retry match on it)")
@@ -89,5 +91,6 @@ def add_commands(
         "tell a task waiting for its task token that the work goes on (HeartbeatSeconds)",
         heartbeat,
         json_flag=False,
+        uses_engine=True,
     )
     p.add_argument("token", metavar="TOKEN")

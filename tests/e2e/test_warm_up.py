@@ -1,0 +1,48 @@
+"""The background engine's warm-up: runs of the real Glue script on a small export, written to a
+scratch folder only (the lake is untouched), that give way at once to real work."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from lake.runtime.daemon import WARM_UP_ROWS, _warm_up_run
+from lake.runtime.engine import Engine
+
+pytestmark = pytest.mark.e2e
+
+
+def _in_a_thread(fn):
+    """Run `fn` in a thread of its own (a job group is a thread's); its result."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", fn()))
+    thread.start()
+    thread.join(600)
+    return result["value"]
+
+
+def test_a_warm_up_run_runs_the_real_job_in_a_scratch_folder_only(lake_home, spark, tmp_path):
+    with Engine(lake_home, spark_factory=lambda root: spark) as engine:
+        scratch = tmp_path / "scratch"
+        assert _in_a_thread(lambda: _warm_up_run(engine, scratch, 0, quiet=lambda: True))
+        manifest = json.loads((scratch / "manifest-0.json").read_text())
+        assert manifest["rows"]["written"] == WARM_UP_ROWS
+        assert manifest["rows"]["rejected"] == 1
+        curated = lake_home.bucket_path(lake_home.settings.curated_bucket)
+        assert not list(curated.rglob("*.parquet"))  # the lake is untouched
+        assert not lake_home.execution_log("engine-warm-up").exists()
+
+
+def test_a_warm_up_run_gives_way_to_real_work(lake_home, spark, tmp_path):
+    with Engine(lake_home, spark_factory=lambda root: spark) as engine:
+        began = time.monotonic()
+        # a request is under way from the start: the run's jobs are cancelled as they come
+        assert not _in_a_thread(
+            lambda: _warm_up_run(engine, tmp_path / "scratch", 0, quiet=lambda: False)
+        )
+        assert time.monotonic() - began < 60
+        # and the session serves the next job as usual
+        assert engine.query("SELECT 1 AS one").rows == [(1,)]
