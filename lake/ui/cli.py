@@ -28,8 +28,12 @@ from rich.text import Text
 
 from contract import layout
 from lake.home import LakeHome, NotInBucket, keep_private
-from lake.runtime import EngineError, ExecutionNotFound, Lake, NotRedrivable, RemoteError
-from lake.runtime.daemon import (
+from lake.runtime import (
+    EngineError,
+    ExecutionNotFound,
+    Lake,
+    NotRedrivable,
+    RemoteError,
     daemon_wanted,
     describe_idle,
     idle_timeout_from_env,
