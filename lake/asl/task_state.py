@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lake.asl.definition import split_resource
+from lake.asl.definition_checks import split_resource
 from lake.asl.errors import (
     STATES_RUNTIME,
     STATES_TASK_FAILED,
