@@ -133,6 +133,7 @@ def test_the_validate_lambda_runs_the_handler_with_powertools_and_tracing():
     folder = synth.asset_folder(fn["Code"]["S3Key"])
     assert {p.name for p in folder.iterdir()} == {"functions", "contract"}
     assert (folder / "functions" / "validate.py").is_file()
+    assert (folder / "functions" / "object_head.py").is_file()  # what validate imports
 
 
 def test_the_validate_role_reads_raw_exports_only():
