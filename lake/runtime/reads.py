@@ -18,7 +18,8 @@ from lake.asl.redrive import plan_redrive
 from lake.aws.sns import read_outbox
 from lake.home import LakeHome
 from lake.runtime.engine import load_workflow, workflow_files
-from lake.runtime.errors import ExecutionNotFound, StateMachineNotFound
+from lake.runtime.errors import StateMachineNotFound
+from lake.runtime.executions import find_execution
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore, MapRunRecord
 
 
@@ -125,13 +126,7 @@ class LakeReads:
 
     def execution(self, identifier: str) -> ExecutionRecord:
         """One execution, by name or ARN (ExecutionNotFound otherwise)."""
-        record = self.store.find_execution(identifier)
-        if record is None:
-            raise ExecutionNotFound(
-                f"no execution named {identifier!r} in {self.home.root}; "
-                "`lake executions` lists them"
-            )
-        return record
+        return find_execution(self.store, identifier, self.home)
 
     def history(self, identifier: str, after_id: int = 0) -> list[dict[str, Any]]:
         """An execution's history events (after event `after_id`), oldest first."""
