@@ -162,14 +162,8 @@ def _state_inputs(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Each top-level state's input at its latest entry (Map and Parallel inner states are
     theirs, not the execution's)."""
     inputs: dict[str, Any] = {}
-    depth = 0
-    for event in events:
-        kind = event.get("type", "")
-        if kind in story.NESTED_START:
-            depth += 1
-        elif kind in story.NESTED_END:
-            depth = max(depth - 1, 0)
-        elif depth == 0 and kind.endswith("StateEntered"):
+    for depth, event in story.with_nesting_depth(events):
+        if depth == 0 and event.get("type", "").endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             inputs[details["name"]] = details.get("input")
     return inputs
