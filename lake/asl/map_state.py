@@ -20,11 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lake.asl import map_run
-from lake.asl.branches import run_all
+from lake.asl.branches import recording_end, run_all
 from lake.asl.errors import StatesError
 from lake.asl.map_definition import mode_of, processor_of
 from lake.asl.map_items import count_field, items_at, select_item
-from lake.asl.model import Stopped
 from lake.asl.parallel_state import shape_result
 from lake.asl.recovery import with_recovery
 from lake.asl.resume import Finished, Resume, branch_outcomes
@@ -89,18 +88,10 @@ def run_map(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, An
             run.history.add("MapIterationAborted", {"index": pending[position][0], "name": name})
 
         jobs = [iteration(index, outcome) for index, outcome in pending]
-        try:
+        with recording_end(run, "Map"):
             done = run_all(run, jobs, limit, cancelled)
-        except StatesError:
-            run.history.add("MapStateFailed")
-            raise
-        except Stopped as stop:
-            if stop.status == "ABORTED":
-                run.history.add("MapStateAborted")
-            raise
-        for (index, _), output in zip(pending, done, strict=True):
-            outputs[index] = output
-        run.history.add("MapStateSucceeded")
+            for (index, _), output in zip(pending, done, strict=True):
+                outputs[index] = output
         return shape_result(run, state, data, outputs)
 
     return with_recovery(run, state, data, attempt)
