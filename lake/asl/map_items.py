@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lake.asl.errors import STATES_RUNTIME, StatesError
 from lake.asl.history import to_json
+from lake.asl.path_fields import field_value
 from lake.asl.paths import PathNotFound, parse_path
 from lake.asl.payload import render
 
@@ -46,19 +47,12 @@ def select_item(run: Run, state: dict, effective: Any, index: int, item: Any) ->
 def count_field(run: Run, holder: dict, data: Any, field: str) -> Any:
     """A number given directly or by ``<field>Path`` (reference path into ``data``); None
     when neither is there. A path must select a non-negative number (else States.Runtime)."""
-    if field in holder:
-        return holder[field]
-    if f"{field}Path" not in holder:
-        return None
-    path = parse_path(holder[f"{field}Path"])
-    try:
-        value = path.read(run.context if path.context else data)
-    except PathNotFound as error:
-        raise StatesError(STATES_RUNTIME, str(error)) from error
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StatesError(
-            STATES_RUNTIME,
-            f"The {field}Path field refers to value {to_json(value)} which is not a valid "
-            "non-negative number",
-        )
-    return value
+    return field_value(
+        holder,
+        field,
+        data,
+        run.context,
+        valid=lambda value: isinstance(value, int | float) and value >= 0,
+        refusal="The {field}Path field refers to value {value} which is not a valid "
+        "non-negative number",
+    )
