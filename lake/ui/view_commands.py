@@ -12,7 +12,7 @@ from rich.text import Text
 
 from lake.ui import terminal
 from lake.ui.command_support import open_lake
-from lake.ui.graph import render_svg, state_order
+from lake.ui.graph import execution_svg, state_order
 from lake.ui.report import failure_advice, state_table, story_of, success_summary, summary_json
 from lake.ui.timeline import read_timeline
 from lake.ui.views import (
@@ -50,12 +50,11 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     started = lake.started_executions(record.arn)
     parent = lake.started_by(record)
     if args.graph:
-        svg = render_svg(
+        svg = execution_svg(
+            record,
             definition.states,
             definition.start_at,
             timeline,
-            title=f"{record.name} — {record.status}",
-            subtitle=f"{record.state_machine_arn.rsplit(':', 1)[-1]} · {record.source_key or ''}",
             map_runs={run.state_name: run.item_counts for run in runs},
         )
         args.graph.write_text(svg, encoding="utf-8")

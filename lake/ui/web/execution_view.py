@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from functions import story
 from lake.runtime import ExecutionRecord, Lake, RedriveStatus
-from lake.ui.graph import render_svg, state_order
+from lake.ui.graph import execution_svg, state_order
 from lake.ui.report import counts, failure_advice, partition_label
 from lake.ui.timeline import NOT_REACHED, Timeline, event_time, read_timeline
 from lake.ui.views import event_note, event_outcome, state_of_event
@@ -88,13 +88,7 @@ def execution_view(lake: Lake, record: ExecutionRecord) -> ExecutionView:
     events = lake.history(record.arn)
     timeline = read_timeline(events, state_order(definition.states, definition.start_at))
     machine = record.state_machine_arn.rsplit(":", 1)[-1]
-    svg = render_svg(
-        definition.states,
-        definition.start_at,
-        timeline,
-        title=f"{record.name} — {record.status}",
-        subtitle=f"{machine} · {record.source_key or ''}",
-    )
+    svg = execution_svg(record, definition.states, definition.start_at, timeline)
     redrive = lake.redrive_status(record)
     view = ExecutionView(
         record=record,
