@@ -29,7 +29,7 @@ from lake.ui import (
     backfill_command,
     demo,
     engine_commands,
-    generate,
+    generate_command,
     task_token_commands,
     terminal,
     view_commands,
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SQL as on AWS, with no AWS account.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    generate.add_command(commands)
+    generate_command.add_command(commands)
     # The commands that need the engine: how they reach it.
     engine = argparse.ArgumentParser(add_help=False, parents=[common])
     engine.add_argument(
