@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lake.asl.errors import STATES_RUNTIME, StatesError
+from lake.asl.history import to_json
 from lake.asl.paths import Path, PathNotFound, parse_path
 
 _MAX_NESTING = 10
@@ -436,7 +437,7 @@ _FUNCTIONS: dict[str, tuple[int, int, _Function]] = {
     "States.JsonToString": (
         1,
         1,
-        lambda call, args, rng: json.dumps(args[0], separators=(",", ":"), ensure_ascii=False),
+        lambda call, args, rng: to_json(args[0]),
     ),
     "States.JsonMerge": (3, 3, _json_merge),
     "States.Array": (0, _MANY, lambda call, args, rng: list(args)),

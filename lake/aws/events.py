@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import time
 import uuid
@@ -138,11 +137,6 @@ def execution_status_change_event(
         execution_arn,
         detail,
     )
-
-
-def event_json(value: Any) -> str:
-    """An execution's input or output as Step Functions stores it: compact JSON text."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def object_of_event(event: Any) -> tuple[str, str] | None:
