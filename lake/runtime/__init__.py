@@ -2,7 +2,7 @@
 history database, the engine that wires the workflow to the emulated AWS services, its service
 to other processes, EventBridge's rules, and the watcher of the raw bucket.
 
-May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `settings`.
+May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `glue`, `settings`.
 The faces (`lake.ui`) import only what this package exports below."""
 
 from lake.asl import NotRedrivable, TaskTokenError
