@@ -103,6 +103,7 @@ def read_export(spark: SparkSession, source_path: str, schema: StructType) -> Da
 _TOO_MANY_COLUMNS = re.compile(
     rf"TextParsingException: java.lang.ArrayIndexOutOfBoundsException - Index {MAX_COLUMNS + 1}\b"
 )
+_PARSER_STATE = re.compile(r"Internal state when error was thrown: line=\d+, column=(\d+)")
 _FIELD_TOO_LARGE = re.compile(
     rf"exceeds the maximum number of characters defined in your parser settings "
     rf"\({MAX_FIELD_CHARS}\)|Index {MAX_FIELD_CHARS} out of bounds for length {MAX_FIELD_CHARS}\b"
@@ -117,16 +118,29 @@ def parse_bounds(source_key: str) -> Iterator[None]:
         yield
     except Exception as e:
         text = str(e)
-        if _TOO_MANY_COLUMNS.search(text):
+        column = _column_of_a_bare_bounds_failure(text)
+        if _TOO_MANY_COLUMNS.search(text) or (column or 0) > MAX_COLUMNS:
             raise errors.TooManyColumns(
                 f"{source_key}: a row has more than {MAX_COLUMNS:,} fields, more than one run "
                 "parses safely (an unbalanced quote can also join many lines into one). Fix the "
                 "file and upload it again."
             ) from None
-        if _FIELD_TOO_LARGE.search(text):
+        if _FIELD_TOO_LARGE.search(text) or column is not None:
             raise errors.FieldTooLarge(
                 f"{source_key}: a field is longer than {MAX_FIELD_CHARS:,} characters, more than "
                 "one run parses safely (an unbalanced quote can also make one field of the rest "
                 "of the file). Fix the file and upload it again."
             ) from None
         raise
+
+
+def _column_of_a_bare_bounds_failure(text: str) -> int | None:
+    """The column the parser had reached when a bound failed without a message, else None.
+
+    After many throws at one site HotSpot raises a preallocated ArrayIndexOutOfBoundsException
+    with no message (OmitStackTraceInFastThrow); univocity overflows only its column array (past
+    MAX_COLUMNS) or its field buffer (past MAX_FIELD_CHARS), so the column tells which."""
+    state = _PARSER_STATE.search(text)
+    if "TextParsingException: java.lang.ArrayIndexOutOfBoundsException - null" in text and state:
+        return int(state.group(1))
+    return None

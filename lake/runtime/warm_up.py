@@ -100,7 +100,8 @@ def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]
             "Arguments": {
                 "--source_path": source.as_uri(),
                 "--source_key": "travel_times/bogota/warm-up.csv",
-                "--manifest_path": (scratch / f"manifest-{run}.json").as_uri(),
+                # (in the curated bucket, as the job requires: its statements sit beside it)
+                "--manifest_path": (curated / "manifests" / "warm-up.json").as_uri(),
             },
         },
         state_name="Transform",
@@ -139,7 +140,7 @@ def write_warm_up_export(path: Path, rows: int) -> Path:
     row), enough to take the job through every step of a real run."""
     import csv
 
-    from contract.columns import SOURCE_COLUMNS
+    from contract.formats import TRAVEL_TIMES
 
     ranges = [
         "1/7/2019 - 1/13/2019, Weekdays, Evening (7PM - 12AM)",
@@ -149,7 +150,7 @@ def write_warm_up_export(path: Path, rows: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(SOURCE_COLUMNS)
+        writer.writerow(TRAVEL_TIMES.required_headers)
         for i in range(rows):
             origin, destination = i % 97 + 1, (i * 7) % 89 + 1
             mean = 300 + (i * 37) % 2400

@@ -25,6 +25,12 @@ CITY = "bogota"
 FILE_NAME = "2019-travel-times.csv"
 ROWS = 20_000
 BAD_SHARE = 0.002  # a few bad rows, under the 1 % threshold: set aside, not fatal
+# The second file shows another real format: Movement's "Travel Times Daily" export (one column
+# triple per period, many cells empty), for a city whose folder has an underscore as the
+# data.world copies name them.
+DAILY_CITY = "johannesburg_and_pretoria"
+DAILY_FILE_NAME = "2019-travel-times-daily.csv"
+DAILY_ROWS = 1_000
 
 
 def slowest_pairs_sql(database: str, table: str, city: str, day: dict[str, Any]) -> str:
@@ -101,6 +107,9 @@ def _demo(args: argparse.Namespace, lake: Any, upload: Callable) -> int:
                 f"The slowest trip that day: {origin} → {destination}, {minutes} minutes on "
                 f"average (answered in {took:.1f} s, reading only that day's partition)."
             )
+    status = _second_format(args, lake, upload, out)
+    if status != 0:
+        return status
     lake = _lake_command() + ("" if args.home_is_default else f" --home {home.root}")
     raw_folder = home.bucket_path(home.settings.raw_bucket) / "travel_times"
     steps = [
@@ -112,6 +121,11 @@ def _demo(args: argparse.Namespace, lake: Any, upload: Callable) -> int:
         (
             f'{lake} query "SELECT city, count(*) AS n FROM travel_times GROUP BY city"',
             "ask your own question in SQL (--format csv or json for other tools)",
+        ),
+        (
+            f'{lake} query "SELECT city, start_date, mean_travel_time_s FROM travel_times '
+            "WHERE time_of_day = 'AM Peak' LIMIT 5\"",
+            "the morning peak, from every file and format that measured it",
         ),
         (
             f"{lake} generate bad.csv --rows 500 --bad-share 0.2",
@@ -132,6 +146,43 @@ def _demo(args: argparse.Namespace, lake: Any, upload: Callable) -> int:
     for command, what in steps:
         out.print(Text.assemble(("  $ ", "dim"), (command, "cyan")))
         out.print(Text(f"      {what}", "dim"))
+    return 0
+
+
+def periods_sql(database: str, table: str, city: str) -> str:
+    """Mean travel time per canonical period (`time_of_day`), whatever the file spelled."""
+    return (
+        "SELECT time_of_day, count(*) AS trips, round(avg(mean_travel_time_s) / 60, 1) "
+        "AS mean_minutes\n"
+        f"FROM `{database}`.`{table}`\n"
+        f"WHERE city = '{city}'\n"
+        "GROUP BY time_of_day\n"
+        "ORDER BY mean_minutes DESC"
+    )
+
+
+def _second_format(args: argparse.Namespace, lake: Any, upload: Callable, out: Any) -> int:
+    """Step 4: a file in the Travel Times Daily format lands in the same table."""
+    home = lake.home
+    source = home.root / "demo" / DAILY_FILE_NAME
+    stats = generate(
+        source, rows=args.daily_rows, seed=args.seed, city=DAILY_CITY, export_format="daily"
+    )
+    key = f"travel_times/{DAILY_CITY}/{DAILY_FILE_NAME}"
+    out.print(
+        f'\n[bold]4. Another real format[/]: Movement\'s "Travel Times Daily" export, '
+        f"{stats.rows:,} rows with a column triple per period and empty cells where Uber had "
+        f"too little data, uploaded to s3://{home.settings.raw_bucket}/{key}. The format is "
+        "recognised from the header; each measured period becomes one row.\n"
+    )
+    status = upload(lake, source, key)
+    if status != 0:
+        out.print("\n[red]The demo's second upload failed; the lines above say why.[/]")
+        return status
+    sql = periods_sql(home.settings.database, home.settings.table, DAILY_CITY)
+    out.print("\nEvery format names its periods the same way, so one query asks by period:\n")
+    out.print(Text(sql, "cyan"))
+    out.print(query_table(lake.query(sql)))
     return 0
 
 
@@ -165,6 +216,12 @@ def add_command(
         "result, and print what to try next.",
     )
     parser.add_argument("--rows", type=int, default=ROWS, help=f"rows to generate ({ROWS:,})")
+    parser.add_argument(
+        "--daily-rows",
+        type=int,
+        default=DAILY_ROWS,
+        help=f"rows of the second, daily-format export ({DAILY_ROWS:,})",
+    )
     parser.add_argument("--seed", type=int, default=2019)
     parser.set_defaults(run=lambda args: _run(args, upload, open_lake))
 

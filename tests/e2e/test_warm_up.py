@@ -28,7 +28,7 @@ def test_a_warm_up_run_runs_the_real_job_in_a_scratch_folder_only(lake_home, spa
     with Engine(lake_home, spark_factory=lambda root: spark) as engine:
         scratch = tmp_path / "scratch"
         assert _in_a_thread(lambda: _warm_up_run(engine, scratch, 0, quiet=lambda: True))
-        manifest = json.loads((scratch / "manifest-0.json").read_text())
+        manifest = json.loads((scratch / "curated-0" / "manifests" / "warm-up.json").read_text())
         assert manifest["rows"]["written"] == WARM_UP_ROWS
         assert manifest["rows"]["rejected"] == 1
         curated = lake_home.bucket_path(lake_home.settings.curated_bucket)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 
+import markupsafe
+
 from lake.ui.graph import COLOURS
 from lake.ui.timeline import FAILED, SUCCEEDED
 from lake.ui.web.execution_view import short_reason
@@ -96,7 +98,7 @@ def test_the_alerts_page_shows_the_mails_sent(quiet_web, quiet_lake, tmp_path):
     name = a_failed_upload(quiet_lake, tmp_path)
     html = Browserless(quiet_web.url).text("/alerts")
     [alert] = quiet_lake.alerts()
-    assert alert["subject"].replace("'", "&#39;") in html
+    assert str(markupsafe.escape(alert["subject"])) in html
     assert f'href="/executions/{name}"' in html
     assert "Failed state: Validate" in html
 
