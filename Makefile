@@ -72,7 +72,7 @@ bootstrap: $(STAMP) $(NODE_STAMP) check-node
 deploy: $(STAMP) $(NODE_STAMP) check-node
 	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
 
-# Keeps the buckets (they hold the data); docs/aws.md says how to empty and delete them.
+# Keeps the buckets (they hold the data); README.md, "Tear down", says how to empty and delete them.
 destroy: $(STAMP) $(NODE_STAMP) check-node
 	$(CDK) destroy $(CDK_ARGS)
 

@@ -10,7 +10,7 @@ GetExecutionHistory returns them (any order; the tail is enough)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,22 @@ NESTED_END = tuple(
 )
 
 
+def with_nesting_depth(
+    events: Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """Each event with how deep it sits inside Map iterations and Parallel branches: 0 for the
+    execution's own states. A Map or Parallel state's Started event already counts 1, its
+    Succeeded/Failed/Aborted event 0 again."""
+    depth = 0
+    for event in events:
+        kind = event.get("type", "")
+        if kind in NESTED_START:
+            depth += 1
+        elif kind in NESTED_END:
+            depth = max(depth - 1, 0)
+        yield depth, event
+
+
 def _ordered(history: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(history, key=lambda e: int(e.get("id", 0)))
 
@@ -60,14 +76,9 @@ def failed_state(history: Iterable[Mapping[str, Any]]) -> str | None:
     """The top-level state the execution was in when it ended: entered and not exited (a redrive
     enters the unfinished state again, so it starts the count over)."""
     open_states: list[str] = []
-    depth = 0
-    for event in _ordered(history):
+    for depth, event in with_nesting_depth(_ordered(history)):
         kind = str(event.get("type", ""))
-        if kind in NESTED_START:
-            depth += 1
-        elif kind in NESTED_END:
-            depth = max(depth - 1, 0)
-        elif kind == "ExecutionRedriven":
+        if kind == "ExecutionRedriven":
             open_states.clear()
         elif depth == 0 and kind.endswith("StateEntered"):
             open_states.append(event["stateEnteredEventDetails"]["name"])

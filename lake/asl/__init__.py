@@ -9,7 +9,8 @@ does not implement. See lake/asl/README.md.
 It may import only the standard library: effects enter through task integrations.
 """
 
-from lake.asl.definition import StateMachineDefinition, load_definition, split_resource
+from lake.asl.definition import StateMachineDefinition, load_definition
+from lake.asl.definition_checks import split_resource
 from lake.asl.errors import (
     ExecutionInputTooLarge,
     NotRedrivable,

@@ -9,9 +9,10 @@ raised once all have stopped.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,23 @@ Job = Callable[["Run"], Any]
 def branch_context(context: dict) -> dict:
     """A branch's own context object: the execution's, without the parent state's entry."""
     return {key: copy.deepcopy(value) for key, value in context.items() if key != "State"}
+
+
+@contextlib.contextmanager
+def recording_end(run: Run, kind: str) -> Iterator[None]:
+    """The end event of a Map or Parallel state (`kind`) around the block that runs its
+    iterations or branches: <kind>StateFailed for a failure, <kind>StateAborted when the execution
+    was aborted, <kind>StateSucceeded when the block completes."""
+    try:
+        yield
+    except StatesError:
+        run.history.add(f"{kind}StateFailed")
+        raise
+    except Stopped as stop:
+        if stop.status == "ABORTED":
+            run.history.add(f"{kind}StateAborted")
+        raise
+    run.history.add(f"{kind}StateSucceeded")
 
 
 def run_all(

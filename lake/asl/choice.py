@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lake.asl.errors import STATES_RUNTIME, StatesError
+from lake.asl.errors import STATES_NO_CHOICE_MATCHED, STATES_RUNTIME, StatesError
+from lake.asl.history import to_json
 from lake.asl.paths import Path, parse_path, parse_reference_path
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -105,6 +106,19 @@ def _check_path(text: Any, where: str) -> None:
         parse_reference_path(text, allow_context=True)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from error
+
+
+def choose(state: dict, effective: Any, context: dict) -> str:
+    """The Next of the first matching Choice rule, else Default, else States.NoChoiceMatched."""
+    for rule in state["Choices"]:
+        if matches(rule, effective, context):
+            return rule["Next"]
+    if "Default" in state:
+        return state["Default"]
+    raise StatesError(
+        STATES_NO_CHOICE_MATCHED,
+        f"No Choice rule matched and there is no Default, for the input {to_json(effective)}",
+    )
 
 
 def matches(rule: dict, data: Any, context: dict) -> bool:

@@ -29,6 +29,7 @@ from lake.asl import map_io
 from lake.asl.errors import STATES_EXCEED_TOLERATED_FAILURE, StatesError
 from lake.asl.history import History, context_time, parse_event_time, to_json
 from lake.asl.map_definition import processor_of
+from lake.asl.map_items import count_field, items_at, select_item
 from lake.asl.map_run_redrive import child_run_of, finish_child, previous_map_run, redrive_child
 from lake.asl.model import Stopped
 from lake.asl.observer import ChildExecution, MapRun
@@ -91,8 +92,6 @@ def run_distributed(
 def _read(run: Run, name: str, state: dict, effective: Any) -> list:
     """The children's inputs: the items (ItemReader or ItemsPath) through ItemSelector, then
     ItemBatcher."""
-    from lake.asl.map_state import count_field, items_at, select_item
-
     reader = state.get("ItemReader")
     if reader is not None:
         config = reader.get("ReaderConfig", {})
@@ -138,8 +137,6 @@ def _error_details(error: StatesError) -> dict:
 
 
 def _new_map_run(run: Run, name: str, state: dict, effective: Any) -> MapRun:
-    from lake.asl.map_state import count_field
-
     machine_arn = run.context["StateMachine"]["Id"]
     label = state.get("Label", name)
     run_id = str(uuid.UUID(int=run.rng.getrandbits(128), version=4))

@@ -20,6 +20,7 @@ from lake.asl.errors import STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, NotRedri
 from lake.asl.history import History, context_time, parse_event_time
 from lake.asl.model import ExecutionResult
 from lake.asl.observer import ChildExecution, MapRun
+from lake.asl.redrive import plan_redrive
 from lake.asl.resume import Resume, map_run_of
 
 if TYPE_CHECKING:
@@ -100,8 +101,6 @@ def redrive_child(run: Run, child: ChildExecution, processor: dict, stop: thread
     """RedriveExecution of a child that did not succeed: from the state it stopped in, its
     events kept. One that cannot be redriven keeps its last error (the guide: "The last error
     or output of the execution is permanent")."""
-    from lake.asl.redrive import plan_redrive  # (redrive reads states through run)
-
     observer = run.services.observer
     previous_status, now = child.status, run.clock()
     try:

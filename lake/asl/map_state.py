@@ -20,14 +20,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lake.asl import map_run
-from lake.asl.branches import run_all
-from lake.asl.errors import STATES_RUNTIME, StatesError
-from lake.asl.history import to_json
+from lake.asl.branches import recording_end, run_all
+from lake.asl.errors import StatesError
 from lake.asl.map_definition import mode_of, processor_of
-from lake.asl.model import Stopped
+from lake.asl.map_items import count_field, items_at, select_item
 from lake.asl.parallel_state import shape_result
-from lake.asl.paths import PathNotFound, parse_path
-from lake.asl.payload import render
 from lake.asl.recovery import with_recovery
 from lake.asl.resume import Finished, Resume, branch_outcomes
 
@@ -91,67 +88,10 @@ def run_map(run: Run, name: str, state: dict, data: Any) -> tuple[str | None, An
             run.history.add("MapIterationAborted", {"index": pending[position][0], "name": name})
 
         jobs = [iteration(index, outcome) for index, outcome in pending]
-        try:
+        with recording_end(run, "Map"):
             done = run_all(run, jobs, limit, cancelled)
-        except StatesError:
-            run.history.add("MapStateFailed")
-            raise
-        except Stopped as stop:
-            if stop.status == "ABORTED":
-                run.history.add("MapStateAborted")
-            raise
-        for (index, _), output in zip(pending, done, strict=True):
-            outputs[index] = output
-        run.history.add("MapStateSucceeded")
+            for (index, _), output in zip(pending, done, strict=True):
+                outputs[index] = output
         return shape_result(run, state, data, outputs)
 
     return with_recovery(run, state, data, attempt)
-
-
-def items_at(run: Run, state: dict, effective: Any) -> list:
-    """The array ItemsPath selects (States.Runtime when it is not an array)."""
-    path = parse_path(state.get("ItemsPath", "$"))
-    try:
-        items = path.read(run.context if path.context else effective)
-    except PathNotFound as error:
-        raise StatesError(STATES_RUNTIME, str(error)) from error
-    if not isinstance(items, list):
-        raise StatesError(
-            STATES_RUNTIME,
-            f"Map state input must be an array, but was: {to_json(items)} (ItemsPath "
-            f"'{path.text}')",
-        )
-    return items
-
-
-def select_item(run: Run, state: dict, effective: Any, index: int, item: Any) -> Any:
-    """An item's input: ItemSelector (or legacy Parameters) rendered with ``$$.Map.Item``."""
-    selector = state.get("ItemSelector", state.get("Parameters"))
-    if selector is None:
-        return item
-    run.context["Map"] = {"Item": {"Index": index, "Value": item}}
-    try:
-        return render(selector, effective, run.context, run.rng)
-    finally:
-        run.context.pop("Map", None)
-
-
-def count_field(run: Run, holder: dict, data: Any, field: str) -> Any:
-    """A number given directly or by ``<field>Path`` (reference path into ``data``); None
-    when neither is there. A path must select a non-negative number (else States.Runtime)."""
-    if field in holder:
-        return holder[field]
-    if f"{field}Path" not in holder:
-        return None
-    path = parse_path(holder[f"{field}Path"])
-    try:
-        value = path.read(run.context if path.context else data)
-    except PathNotFound as error:
-        raise StatesError(STATES_RUNTIME, str(error)) from error
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StatesError(
-            STATES_RUNTIME,
-            f"The {field}Path field refers to value {to_json(value)} which is not a valid "
-            "non-negative number",
-        )
-    return value

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lake.asl.branches import run_all
-from lake.asl.errors import StatesError
-from lake.asl.model import Stopped
+from lake.asl.branches import recording_end, run_all
 from lake.asl.payload import render
 from lake.asl.recovery import with_recovery
 from lake.asl.resume import Finished, Resume, branch_outcomes
@@ -44,16 +42,8 @@ def run_parallel(run: Run, name: str, state: dict, data: Any) -> tuple[str | Non
             else None
         )
         resume = None  # a Retry's attempt runs every branch again
-        try:
+        with recording_end(run, "Parallel"):
             outputs = run_some(run, branches, effective, outcomes)
-        except StatesError:
-            run.history.add("ParallelStateFailed")
-            raise
-        except Stopped as stop:
-            if stop.status == "ABORTED":
-                run.history.add("ParallelStateAborted")
-            raise
-        run.history.add("ParallelStateSucceeded")
         return shape_result(run, state, data, outputs)
 
     return with_recovery(run, state, data, attempt)

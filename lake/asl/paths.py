@@ -23,11 +23,11 @@ A path starting ``$$`` addresses the context object; one starting ``$`` the stat
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from lake.asl.history import to_json
 from lake.asl.jsonpath_filter import Filter
 
 _FIELD = re.compile(r"\.([^.\[\]\s'\"*?@()$,]+)")
@@ -161,7 +161,7 @@ class Path:
         return root
 
     def _write_failure(self, step: str | int, node: Any) -> str:
-        shown = json.dumps(node, separators=(",", ":"), ensure_ascii=False)
+        shown = to_json(node)
         return (
             f"Unable to apply ResultPath '{self.text}': step '{step}' cannot be applied to {shown}"
         )

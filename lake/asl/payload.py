@@ -8,12 +8,12 @@ Every other field is copied as it is, and nested objects (also inside arrays) ar
 from __future__ import annotations
 
 import copy
-import json
 import random
 from functools import lru_cache
 from typing import Any
 
 from lake.asl.errors import STATES_RUNTIME, StatesError
+from lake.asl.history import to_json
 from lake.asl.intrinsics import Call, evaluate, is_intrinsic, parse_intrinsic
 from lake.asl.paths import Path, PathNotFound, parse_path
 
@@ -64,7 +64,7 @@ def evaluate_expression(
         # change (a later state's name would show in an earlier state's output).
         return copy.deepcopy(value) if expr.context else value
     except PathNotFound as error:
-        shown = json.dumps(source, separators=(",", ":"), ensure_ascii=False)
+        shown = to_json(source)
         raise StatesError(
             STATES_RUNTIME,
             f"The JSONPath '{expr.text}' specified for the field '{field}' could not be found "

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lake.asl.choice import choose
 from lake.asl.definition import StateMachineDefinition
 from lake.asl.errors import NotRedrivable
 from lake.asl.history import parse_event_time
 from lake.asl.paths import parse_path
-from lake.asl.run import choose
 
 REDRIVABLE_PERIOD = timedelta(days=14)
 MAX_EXECUTION_TIME = timedelta(days=365)

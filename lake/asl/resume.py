@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lake.asl.redrive import next_state
+
 _CLOSE_ENDS = ("Succeeded", "Failed", "Aborted")
 
 
@@ -120,8 +122,6 @@ def _thread_outcome(
 ) -> Finished | Resume:
     """How one branch or iteration ended: Finished with the output of its last state, or
     where to resume it (the state entered and not left, else its first state)."""
-    from lake.asl.redrive import next_state
-
     open_state: tuple[str, int, Any] | None = None
     last_exit: tuple[str, Any] | None = None
     entered: dict[str, Any] = {}

@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from lake.asl import map_state, parallel_state, task_state
-from lake.asl.choice import matches, parse_timestamp
+from lake.asl.choice import choose, parse_timestamp
 from lake.asl.definition import StateMachineDefinition
 from lake.asl.errors import (
-    STATES_NO_CHOICE_MATCHED,
     STATES_RESULT_PATH_MATCH_FAILURE,
     STATES_RUNTIME,
     STATES_TIMEOUT,
@@ -341,16 +340,3 @@ class Run:
                 f"The {field} '{text}' does not resolve to a string: {to_json(value)}",
             )
         return value
-
-
-def choose(state: dict, effective: Any, context: dict) -> str:
-    """The Next of the first matching Choice rule, else Default, else States.NoChoiceMatched."""
-    for rule in state["Choices"]:
-        if matches(rule, effective, context):
-            return rule["Next"]
-    if "Default" in state:
-        return state["Default"]
-    raise StatesError(
-        STATES_NO_CHOICE_MATCHED,
-        f"No Choice rule matched and there is no Default, for the input {to_json(effective)}",
-    )

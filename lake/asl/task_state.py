@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lake.asl.definition import split_resource
+from lake.asl.definition_checks import split_resource
 from lake.asl.errors import (
     STATES_RUNTIME,
     STATES_TASK_FAILED,
@@ -26,7 +26,7 @@ from lake.asl.errors import (
 from lake.asl.history import error_details, to_json
 from lake.asl.limits import input_too_large, result_too_large, too_large
 from lake.asl.model import Integration, Stopped, TaskRequest
-from lake.asl.paths import PathNotFound, parse_path
+from lake.asl.path_fields import field_value
 from lake.asl.payload import render
 from lake.asl.recovery import with_recovery
 from lake.asl.service_catalog import is_callback
@@ -104,23 +104,15 @@ class _Attempt:
 
 def _seconds(run: Run, state: dict, data: Any, key: str) -> int | None:
     """TimeoutSeconds / HeartbeatSeconds, given directly or through their ...Path."""
-    if key in state:
-        return state[key]
-    if f"{key}Path" not in state:
-        return None
-    path = parse_path(state[f"{key}Path"])
-    try:
-        value = path.read(run.context if path.context else data)
-    except PathNotFound as error:
-        raise StatesError(STATES_RUNTIME, str(error)) from error
     # Amazon States Language, "Task state": the path must resolve to a positive integer.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise StatesError(
-            STATES_RUNTIME,
-            f"The {key}Path parameter does not reference a valid positive integer: "
-            f"{to_json(value)}",
-        )
-    return value
+    return field_value(
+        state,
+        key,
+        data,
+        run.context,
+        valid=lambda value: isinstance(value, int) and value >= 1,
+        refusal="The {field}Path parameter does not reference a valid positive integer: {value}",
+    )
 
 
 def _invoke(

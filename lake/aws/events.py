@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import time
 import uuid
@@ -38,6 +37,24 @@ def local_sequencer(mtime_ns: int) -> str:
     return f"{mtime_ns:018X}"
 
 
+def _envelope(
+    detail_type: str, source: str, at: dt.datetime | None, resource: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as EventBridge delivers it: its envelope (EventBridge User Guide, "Amazon
+    EventBridge events") around the service's `detail`."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": LOCAL_ACCOUNT,
+        "time": _event_time(at),
+        "region": LOCAL_REGION,
+        "resources": [resource],
+        "detail": detail,
+    }
+
+
 def object_created_event(
     bucket: str,
     key: str,
@@ -56,25 +73,16 @@ def object_created_event(
     if version_id:
         obj["version-id"] = version_id
     obj["sequencer"] = sequencer or _sequencer()
-    return {
+    detail = {
         "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": LOCAL_ACCOUNT,
-        "time": _event_time(at),
-        "region": LOCAL_REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": obj,
-            "request-id": secrets.token_hex(8).upper(),
-            "requester": LOCAL_ACCOUNT,
-            "source-ip-address": "127.0.0.1",
-            "reason": reason,
-        },
+        "bucket": {"name": bucket},
+        "object": obj,
+        "request-id": secrets.token_hex(8).upper(),
+        "requester": LOCAL_ACCOUNT,
+        "source-ip-address": "127.0.0.1",
+        "reason": reason,
     }
+    return _envelope("Object Created", "aws.s3", at, f"arn:aws:s3:::{bucket}", detail)
 
 
 def execution_status_change_event(
@@ -102,41 +110,33 @@ def execution_status_change_event(
 
     if redrive_status is None:
         redrive_status = "REDRIVABLE" if status in REDRIVABLE_STATUSES else "NOT_REDRIVABLE"
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Step Functions Execution Status Change",
-        "source": "aws.states",
-        "account": LOCAL_ACCOUNT,
-        "time": _event_time(stop_date or start_date),
-        "region": LOCAL_REGION,
-        "resources": [execution_arn],
-        "detail": {
-            "executionArn": execution_arn,
-            "stateMachineArn": state_machine_arn,
-            "name": name,
-            "status": status,
-            "startDate": millis(start_date),
-            "stopDate": millis(stop_date),
-            "input": input,
-            "output": output,
-            "inputDetails": {"included": input is not None},
-            "outputDetails": {"included": output is not None} if output is not None else None,
-            "error": error,
-            "cause": cause,
-            "stateMachineVersionArn": None,
-            "stateMachineAliasArn": None,
-            "redriveCount": redrive_count,
-            "redriveDate": millis(redrive_date),
-            "redriveStatus": redrive_status,
-            "redriveStatusReason": redrive_status_reason,
-        },
+    detail = {
+        "executionArn": execution_arn,
+        "stateMachineArn": state_machine_arn,
+        "name": name,
+        "status": status,
+        "startDate": millis(start_date),
+        "stopDate": millis(stop_date),
+        "input": input,
+        "output": output,
+        "inputDetails": {"included": input is not None},
+        "outputDetails": {"included": output is not None} if output is not None else None,
+        "error": error,
+        "cause": cause,
+        "stateMachineVersionArn": None,
+        "stateMachineAliasArn": None,
+        "redriveCount": redrive_count,
+        "redriveDate": millis(redrive_date),
+        "redriveStatus": redrive_status,
+        "redriveStatusReason": redrive_status_reason,
     }
-
-
-def event_json(value: Any) -> str:
-    """An execution's input or output as Step Functions stores it: compact JSON text."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _envelope(
+        "Step Functions Execution Status Change",
+        "aws.states",
+        stop_date or start_date,
+        execution_arn,
+        detail,
+    )
 
 
 def object_of_event(event: Any) -> tuple[str, str] | None:

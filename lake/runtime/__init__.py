@@ -2,12 +2,18 @@
 history database, the engine that wires the workflow to the emulated AWS services, its service
 to other processes, EventBridge's rules, and the watcher of the raw bucket.
 
-May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `settings`.
+May import: `lake.asl`, `lake.aws`, `lake.home`, `contract`, `functions`, `glue`, `settings`.
 The faces (`lake.ui`) import only what this package exports below."""
 
 from lake.asl import NotRedrivable, TaskTokenError
 from lake.aws.sql_engine import QueryOutcome
-from lake.runtime.api import Lake, RedriveStatus, StateMachine
+from lake.runtime.api import Lake
+from lake.runtime.daemon_options import (
+    daemon_wanted,
+    describe_idle,
+    idle_timeout_from_env,
+    parse_duration,
+)
 from lake.runtime.errors import (
     EngineError,
     ExecutionAlreadyExists,
@@ -17,6 +23,7 @@ from lake.runtime.errors import (
     StateMachineNotFound,
 )
 from lake.runtime.history_db import ExecutionRecord, MapRunRecord
+from lake.runtime.reads import RedriveStatus, StateMachine
 
 __all__ = [
     "EngineError",
@@ -33,4 +40,8 @@ __all__ = [
     "StateMachine",
     "StateMachineNotFound",
     "TaskTokenError",
+    "daemon_wanted",
+    "describe_idle",
+    "idle_timeout_from_env",
+    "parse_duration",
 ]

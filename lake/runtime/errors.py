@@ -7,6 +7,10 @@ class EngineError(RuntimeError):
     """The engine cannot start or serve a request; the message says why and what to do."""
 
 
+class EngineUnavailable(EngineError):
+    """The engine's owner does not answer (in time); the message says what to do."""
+
+
 class ExecutionNotFound(EngineError):
     """No execution with that name or ARN in this lake home (AWS: ExecutionDoesNotExist)."""
 

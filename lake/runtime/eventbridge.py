@@ -95,24 +95,29 @@ class EventBridge:
 
     def execution_ended(self, record: ExecutionRecord) -> None:
         """The execution's status change, to the alert when the alert rule matches it."""
-        event = execution_status_change_event(
-            execution_arn=record.arn,
-            state_machine_arn=record.state_machine_arn,
-            name=record.name,
-            status=record.status,
-            start_date=record.started,
-            stop_date=record.stopped,
-            input=record.input,
-            output=record.output,
-            error=record.error,
-            cause=record.cause,
-            redrive_count=record.redrive_count,
-            redrive_date=None
-            if record.redrive_date is None
-            else dt.datetime.fromtimestamp(record.redrive_date, dt.UTC),
-        )
+        event = status_change_of(record)
         if matches(alert_rule_pattern(self.home.state_machine_arn), event):
             self.alert(event)
+
+
+def status_change_of(record: ExecutionRecord) -> dict[str, Any]:
+    """The "Step Functions Execution Status Change" event Step Functions sends for a record."""
+    return execution_status_change_event(
+        execution_arn=record.arn,
+        state_machine_arn=record.state_machine_arn,
+        name=record.name,
+        status=record.status,
+        start_date=record.started,
+        stop_date=record.stopped,
+        input=record.input,
+        output=record.output,
+        error=record.error,
+        cause=record.cause,
+        redrive_count=record.redrive_count,
+        redrive_date=None
+        if record.redrive_date is None
+        else dt.datetime.fromtimestamp(record.redrive_date, dt.UTC),
+    )
 
 
 class HistoryReader:

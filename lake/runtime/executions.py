@@ -27,6 +27,17 @@ from lake.runtime.recovery import INTERRUPTED, INTERRUPTED_CAUSE, recover_interr
 __all__ = ["INTERRUPTED", "INTERRUPTED_CAUSE", "Executions", "execution_name_for"]
 
 
+def find_execution(store: ExecutionStore, identifier: str, home: LakeHome) -> ExecutionRecord:
+    """One execution of `home`, by name or ARN; ExecutionNotFound, saying where to look,
+    otherwise."""
+    record = store.find_execution(identifier)
+    if record is None:
+        raise ExecutionNotFound(
+            f"no execution named {identifier!r} in {home.root}; `lake executions` lists them"
+        )
+    return record
+
+
 def execution_name_for(key: str, at: dt.datetime | None = None) -> str:
     """A readable, unique execution name for a raw key: `<city>-<file stem>-<UTC time>-<hex>`
     (Step Functions allows 80 characters of letters, digits, '-' and '_')."""
@@ -204,13 +215,7 @@ class Executions:
                 stop.set()
 
     def find(self, identifier: str) -> ExecutionRecord:
-        record = self.store.find_execution(identifier)
-        if record is None:
-            raise ExecutionNotFound(
-                f"no execution named {identifier!r} in {self.home.root}; "
-                "`lake executions` lists them"
-            )
-        return record
+        return find_execution(self.store, identifier, self.home)
 
     def wait_idle(self) -> None:
         """Block until every execution submitted so far has finished."""

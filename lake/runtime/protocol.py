@@ -26,6 +26,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import os
 import socket
 import struct
 import time
@@ -36,6 +37,24 @@ VERSION = 1
 HEADER = struct.Struct(">I")
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: a request is a key, a SQL text or a StartExecution input
 MAX_REPLY_BYTES = 1 << 30  # 1 GiB: a query's rows (say LIMIT for more)
+READ_TIMEOUT_S = 30.0  # no frame (reply or heartbeat) for this long: the other side is stuck
+_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The user id of the process at the other end of a Unix socket (None where the platform
+    cannot tell)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    _, uid, _ = _CREDENTIALS.unpack(sock.getsockopt(socket.SOL_SOCKET, option, _CREDENTIALS.size))
+    return uid
+
+
+def same_user(sock: socket.socket) -> bool:
+    """Whether the other end is this user (SO_PEERCRED: filled in by the kernel, unforgeable)."""
+    uid = peer_uid(sock)
+    return uid is None or uid == os.getuid()
 
 
 class ProtocolError(Exception):

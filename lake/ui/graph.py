@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from lake.runtime import ExecutionRecord
 from lake.ui.timeline import CAUGHT, FAILED, NOT_REACHED, RUNNING, SUCCEEDED, Timeline
 
 # (stroke, fill) per outcome, close to the console's palette.
@@ -130,6 +131,26 @@ def _inner(
             f'fill="{stroke}" text-anchor="middle">{escape(_count_line(counts))}</text>'
         )
     return parts
+
+
+def execution_svg(
+    record: ExecutionRecord,
+    states: dict[str, dict],
+    start_at: str,
+    timeline: Timeline,
+    map_runs: dict[str, dict[str, int]] | None = None,
+) -> str:
+    """The graph of one execution, titled with its name and status, its state machine and the
+    file it is about (`lake describe --graph` and the console draw the same)."""
+    machine = record.state_machine_arn.rsplit(":", 1)[-1]
+    return render_svg(
+        states,
+        start_at,
+        timeline,
+        title=f"{record.name} — {record.status}",
+        subtitle=f"{machine} · {record.source_key or ''}",
+        map_runs=map_runs,
+    )
 
 
 def render_svg(

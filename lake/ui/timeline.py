@@ -101,13 +101,8 @@ def read_timeline(events: list[dict[str, Any]], state_names: list[str]) -> Timel
     states = {name: StateRun(name) for name in state_names}
     timeline = Timeline(states)
     current: StateRun | None = None
-    depth = 0
-    for event in events:
+    for depth, event in story.with_nesting_depth(events):
         kind = event.get("type", "")
-        if kind in story.NESTED_START:
-            depth += 1
-        elif kind in story.NESTED_END:
-            depth = max(depth - 1, 0)
         if depth and kind not in story.NESTED_START:
             continue
         if kind.endswith("StateEntered"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,6 +66,27 @@ class Script:
     @property
     def calls(self) -> int:
         return len(self.requests)
+
+
+class StepWork:
+    """Integrations that work on `parameters["item"]` in named steps: `step(name)` is one; they
+    count their calls per (step, item) and fail (Work.Failed) for the pairs in `failing`."""
+
+    def __init__(self, failing: set) -> None:
+        self.failing = set(failing)
+        self.calls: Counter = Counter()
+        self.lock = threading.Lock()  # branches and iterations call from several threads
+
+    def step(self, name: str) -> Callable[[TaskRequest], str]:
+        def integration(request: TaskRequest) -> str:
+            item = request.parameters["item"]
+            with self.lock:
+                self.calls[(name, item)] += 1
+            if (name, item) in self.failing:
+                raise TaskFailure("Work.Failed", f"{name} {item}")
+            return f"{name}-{item}"
+
+        return integration
 
 
 def failing(error: str, cause: str = "") -> TaskFailure:

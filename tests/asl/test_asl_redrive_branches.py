@@ -8,8 +8,6 @@ keep their output."""
 from __future__ import annotations
 
 import random
-import threading
-from collections import Counter
 
 from asl_support import (
     EXECUTION_ARN,
@@ -18,12 +16,13 @@ from asl_support import (
     STATE_MACHINE_ARN,
     Clock,
     FakeSleep,
+    StepWork,
     definition,
     run,
     task,
 )
 
-from lake.asl import Executor, TaskFailure
+from lake.asl import Executor
 
 
 def _redrive(machine, integrations, events):
@@ -33,26 +32,6 @@ def _redrive(machine, integrations, events):
     return executor.redrive(
         events, execution_arn=EXECUTION_ARN, name="run-1", state_machine_arn=STATE_MACHINE_ARN
     )
-
-
-class Calls:
-    """Integrations that count their calls per input and fail where told."""
-
-    def __init__(self, failing: set[str]) -> None:
-        self.failing = set(failing)
-        self.calls: Counter = Counter()
-        self.lock = threading.Lock()
-
-    def __call__(self, step: str):
-        def integration(request):
-            item = request.parameters["item"]
-            with self.lock:
-                self.calls[(step, item)] += 1
-            if (step, item) in self.failing:
-                raise TaskFailure("Work.Failed", f"{step} {item} broke")
-            return f"{step}-{item}"
-
-        return integration
 
 
 def _each(max_concurrency: int) -> dict:
@@ -79,8 +58,8 @@ def test_a_redrive_reruns_only_the_iterations_of_an_inline_map_that_did_not_succ
     Save, or not at all if they finished). The redrive runs b from Load, and a and c, if they
     did not finish, from the state they stopped before: no Load runs twice for them."""
     machine = definition(_each(max_concurrency=3))
-    calls = Calls(failing={("Load", "b")})
-    integrations = {LAMBDA: calls("Load"), GLUE: calls("Save")}
+    calls = StepWork(failing={("Load", "b")})
+    integrations = {LAMBDA: calls.step("Load"), GLUE: calls.step("Save")}
     first = run(machine, integrations, {"items": ["a", "b", "c"]})
     assert (first.status, first.error, first.failed_state) == ("FAILED", "Work.Failed", "Each")
     calls.failing.clear()
@@ -101,8 +80,8 @@ def test_an_iteration_never_started_runs_and_a_finished_one_keeps_its_output():
     """One at a time: a succeeds, b fails, c never starts; the redrive runs b and c only and
     records their iterations (MapIterationStarted index 1 and 2) after ExecutionRedriven."""
     machine = definition(_each(max_concurrency=1))
-    calls = Calls(failing={("Save", "b")})
-    integrations = {LAMBDA: calls("Load"), GLUE: calls("Save")}
+    calls = StepWork(failing={("Save", "b")})
+    integrations = {LAMBDA: calls.step("Load"), GLUE: calls.step("Save")}
     first = run(machine, integrations, {"items": ["a", "b", "c"]})
     assert calls.calls[("Load", "c")] == 0
     calls.failing.clear()
@@ -149,11 +128,11 @@ def test_a_redrive_reruns_only_the_branches_of_a_parallel_state_that_did_not_suc
             }
         }
     )
-    calls = Calls(failing={("Right", "y")})
-    left_or_right = {"x": calls("Left"), "y": calls("Right")}
+    calls = StepWork(failing={("Right", "y")})
+    left_or_right = {"x": calls.step("Left"), "y": calls.step("Right")}
     integrations = {
         LAMBDA: lambda r: left_or_right[r.parameters["item"]](r),
-        GLUE: calls("Load"),
+        GLUE: calls.step("Load"),
     }
     first = run(machine, integrations)
     assert first.status == "FAILED"
@@ -181,8 +160,8 @@ def test_a_history_whose_branches_cannot_be_told_apart_reruns_every_branch():
             }
         }
     )
-    calls = Calls(failing={("Right", "x")})
-    integrations = {LAMBDA: calls("Left"), GLUE: calls("Right")}
+    calls = StepWork(failing={("Right", "x")})
+    integrations = {LAMBDA: calls.step("Left"), GLUE: calls.step("Right")}
     first = run(machine, integrations)
     flat = [dict(e, previousEventId=e["id"] - 1) for e in first.events]
     calls.failing.clear()

@@ -8,8 +8,6 @@ back through its MapRunObserver (``previous_children``); without them a new Map 
 from __future__ import annotations
 
 import random
-import threading
-from collections import Counter
 
 from asl_support import (
     EXECUTION_ARN,
@@ -18,6 +16,7 @@ from asl_support import (
     STATE_MACHINE_ARN,
     Clock,
     FakeSleep,
+    StepWork,
     definition,
     details,
     run,
@@ -47,26 +46,6 @@ class Keeper(MapRunObserver):
         if map_run_arn not in self.runs:
             return None
         return list(self.children.get(map_run_arn, []))
-
-
-class Work:
-    """Processes each item in two steps; counts calls per (step, item); fails where told."""
-
-    def __init__(self, failing: set) -> None:
-        self.failing = set(failing)
-        self.calls: Counter = Counter()
-        self.lock = threading.Lock()
-
-    def step(self, name: str):
-        def integration(request):
-            item = request.parameters["item"]
-            with self.lock:
-                self.calls[(name, item)] += 1
-            if (name, item) in self.failing:
-                raise TaskFailure("Work.Failed", f"{name} {item}")
-            return f"{name}-{item}"
-
-        return integration
 
 
 def _machine(**fields):
@@ -108,7 +87,7 @@ def _redrive(machine, integrations, events, observer):
 def test_redriving_the_parent_redrives_only_the_unsuccessful_children_of_its_map_run():
     # GIVEN a Map Run whose child for b failed at Save (the run tolerates no failure)
     keeper = Keeper()
-    work = Work(failing={("Save", "b")})
+    work = StepWork(failing={("Save", "b")})
     integrations = {LAMBDA: work.step("Load"), GLUE: work.step("Save")}
     machine = _machine(MaxConcurrency=1)
     first = run(machine, integrations, {"items": ["a", "b", "c"]}, observer=keeper)
@@ -160,7 +139,7 @@ def test_redriving_the_parent_redrives_only_the_unsuccessful_children_of_its_map
 
 def test_a_second_redrive_counts_the_map_runs_redrives():
     keeper = Keeper()
-    work = Work(failing={("Load", "b")})
+    work = StepWork(failing={("Load", "b")})
     integrations = {LAMBDA: work.step("Load"), GLUE: work.step("Save")}
     machine = _machine()
     first = run(machine, integrations, {"items": ["a", "b"]}, observer=keeper)
@@ -177,7 +156,7 @@ def test_a_second_redrive_counts_the_map_runs_redrives():
 def test_without_the_earlier_children_a_new_map_run_starts_with_every_item():
     """A runtime that cannot give the children back (the base MapRunObserver): the redriven
     parent starts a new Map Run (MapRunStarted, a new ARN) over every item."""
-    work = Work(failing={("Load", "b")})
+    work = StepWork(failing={("Load", "b")})
     integrations = {LAMBDA: work.step("Load"), GLUE: work.step("Save")}
     machine = _machine()
     first = run(machine, integrations, {"items": ["a", "b"]})
@@ -233,7 +212,7 @@ def test_a_redriven_map_run_keeps_the_items_of_its_original_attempt():
     ItemReader read has changed since."""
     keeper = Keeper()
     objects = {"items.json": '[{"item": "a"}, {"item": "b"}, {"item": "c"}]'}
-    work = Work(failing={("Load", "b")})
+    work = StepWork(failing={("Load", "b")})
     machine = definition(
         {
             "Fan": {

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from lake.runtime.daemon import WARM_UP_ROWS, _warm_up_run
 from lake.runtime.engine import Engine
+from lake.runtime.warm_up import WARM_UP_ROWS, _warm_up_run
 
 pytestmark = pytest.mark.e2e
 

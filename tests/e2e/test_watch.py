@@ -10,9 +10,10 @@ import time
 import pytest
 from e2e_support import export
 
+from lake.runtime.engine_lock import try_lock
 from lake.runtime.executions import INTERRUPTED
 from lake.runtime.history_db import ExecutionStore
-from lake.runtime.service import owning, try_lock
+from lake.runtime.service import owning
 from lake.runtime.watcher import RawFolderWatcher
 
 pytestmark = pytest.mark.e2e

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from lake.aws.events import execution_status_change_event  # noqa: E402
 from lake.home import LOCAL_ACCOUNT, LOCAL_REGION, LakeHome  # noqa: E402
 from lake.runtime import Lake  # noqa: E402
+from lake.runtime.eventbridge import status_change_of  # noqa: E402
 from lake.ui.generate import generate  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parent
@@ -80,17 +80,7 @@ def record(scenario: str) -> None:
             lake.close()  # waits for the execution to end
             record = lake.execution(name)
             history = lake.history(name)
-        status = execution_status_change_event(
-            execution_arn=record.arn,
-            state_machine_arn=record.state_machine_arn,
-            name=record.name,
-            status=record.status,
-            start_date=record.started,
-            stop_date=record.stopped,
-            input=record.input,
-            error=record.error,
-            cause=record.cause,
-        )
+        status = status_change_of(record)  # the event the runtime itself sends
         for prefix, document in (("sfn_status", status), ("sfn_history", {"events": history})):
             text = _aws_names(json.dumps(document, indent=2, ensure_ascii=False), home, name)
             (EVENTS / f"{prefix}_{scenario}.json").write_text(text + "\n", encoding="utf-8")

@@ -9,26 +9,12 @@ import json
 import pytest
 from aws_cdk.assertions import Annotations, Match
 from cfnlint.api import ManualArgs, lint
-from infra_support import as_list, synthesized
+from infra_support import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS, as_list, synthesized
 
 pytestmark = pytest.mark.infra
 
 # Actions whose IAM reference lists no resource type: only Resource "*" can grant them.
-STAR_ONLY_ACTIONS = {
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-    "cloudwatch:PutMetricData",
-}
+STAR_ONLY_ACTIONS = LOG_DELIVERY_ACTIONS | XRAY_ACTIONS | {"cloudwatch:PutMetricData"}
 
 
 def annotations(level: str) -> list:

@@ -110,6 +110,9 @@ def test_the_py_files_zip_holds_exactly_the_glue_and_contract_packages():
     assert top == {"glue", "contract"}
     assert (folder / "contract" / "layout.py").is_file()
     assert (folder / "glue" / "__init__.py").is_file()
+    # subpackages ship too: the job imports glue.object_store's local and S3 stores
+    for module in ("__init__.py", "base.py", "local.py", "s3.py"):
+        assert (folder / "glue" / "object_store" / module).is_file()
     assert not list(folder.rglob("__pycache__"))
 
 

@@ -7,30 +7,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_support import PLACEHOLDER, as_list, synthesized
+from infra_support import (
+    LOG_DELIVERY_ACTIONS,
+    PLACEHOLDER,
+    XRAY_ACTIONS,
+    as_list,
+    synthesized,
+)
 
 from contract.events import object_created_rule_pattern
 from settings import STATE_MACHINE_FILE, load_settings
 
 pytestmark = pytest.mark.infra
-
-# Actions that AWS allows only on Resource "*" (no resource-level permissions).
-LOG_DELIVERY_ACTIONS = {
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-}
-XRAY_ACTIONS = {
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-}
 
 
 def state_machine() -> dict:
@@ -133,6 +121,7 @@ def test_the_validate_lambda_runs_the_handler_with_powertools_and_tracing():
     folder = synth.asset_folder(fn["Code"]["S3Key"])
     assert {p.name for p in folder.iterdir()} == {"functions", "contract"}
     assert (folder / "functions" / "validate.py").is_file()
+    assert (folder / "functions" / "object_head.py").is_file()  # what validate imports
 
 
 def test_the_validate_role_reads_raw_exports_only():

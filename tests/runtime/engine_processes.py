@@ -16,7 +16,7 @@ import weakref
 from pathlib import Path
 
 from lake.home import LakeHome
-from lake.runtime.service import lock_holder, lock_is_free
+from lake.runtime.engine_lock import lock_holder, lock_is_free
 from settings import PROJECT_ROOT
 
 TIMEOUT_S = 120

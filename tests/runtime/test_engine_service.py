@@ -12,9 +12,12 @@ import pytest
 from lake.asl import NotRedrivable
 from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
+from lake.runtime.engine_client import connect
+from lake.runtime.engine_lock import try_lock
+from lake.runtime.engine_server import EngineServer
 from lake.runtime.errors import RemoteError
 from lake.runtime.eventbridge import Landing
-from lake.runtime.service import EngineServer, connect, engine_access, try_lock
+from lake.runtime.service import engine_access
 
 
 class OwnerEngine:
@@ -48,7 +51,7 @@ def test_only_one_process_owns_the_engine_and_a_dead_owner_frees_it(tmp_path):
             textwrap.dedent(f"""
             import time, pathlib
             from lake.home import LakeHome
-            from lake.runtime.service import try_lock
+            from lake.runtime.engine_lock import try_lock
             lock = try_lock(LakeHome(pathlib.Path({str(tmp_path)!r})))
             print("locked", flush=True)
             time.sleep(60)

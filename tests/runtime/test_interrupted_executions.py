@@ -5,9 +5,10 @@ and `lake watch` starts its file again)."""
 from __future__ import annotations
 
 from lake.home import LakeHome
+from lake.runtime.engine_lock import try_lock
 from lake.runtime.executions import INTERRUPTED
 from lake.runtime.history_db import ExecutionRecord, ExecutionStore
-from lake.runtime.service import owning, try_lock
+from lake.runtime.service import owning
 
 
 def test_a_killed_owners_running_execution_is_closed_as_interrupted(tmp_path):

@@ -15,10 +15,12 @@ from lake.asl import TaskRequest, load_definition
 from lake.aws import GLUE_START_JOB_RUN_SYNC
 from lake.aws.glue import GlueStartJobRun, JobRunQueue, local_max_concurrent_runs
 from lake.home import LakeHome
+from lake.runtime.engine_client import RemoteEngine
+from lake.runtime.engine_lock import try_lock
 from lake.runtime.errors import RemoteError
 from lake.runtime.executions import Executions
 from lake.runtime.history_db import ExecutionStore
-from lake.runtime.service import RemoteEngine, owning, try_lock
+from lake.runtime.service import owning
 
 # The Glue script the tests inject: it hands control to a probe module the test installs.
 FAKE_SCRIPT = "import glue_probe\nglue_probe.run()\n"

@@ -18,10 +18,12 @@ import pytest
 
 from lake.aws.sql_engine import QueryOutcome
 from lake.home import LakeHome
-from lake.runtime import protocol, service
-from lake.runtime.errors import RemoteError
+from lake.runtime import engine_client, engine_server, protocol
+from lake.runtime.engine_client import RemoteEngine, connect
+from lake.runtime.engine_lock import try_lock
+from lake.runtime.engine_server import EngineServer
+from lake.runtime.errors import EngineUnavailable, RemoteError
 from lake.runtime.eventbridge import Landing
-from lake.runtime.service import EngineServer, EngineUnavailable, connect, try_lock
 
 
 class Answers:
@@ -95,7 +97,7 @@ def test_a_client_that_connects_and_says_nothing_blocks_no_one(served):
 
 
 def test_a_silent_client_is_dropped_after_the_handshake_timeout(served, monkeypatch):
-    monkeypatch.setattr(service, "HANDSHAKE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(engine_server, "HANDSHAKE_TIMEOUT_S", 0.3)
     home, _ = served
     silent = _raw(home)
     silent.settimeout(5)
@@ -174,8 +176,8 @@ def test_too_many_connections_are_refused_not_queued_forever(tmp_path):
 def test_a_long_request_keeps_the_client_waiting_but_a_stuck_engine_times_out(served, monkeypatch):
     home, server = served
     # A long request: heartbeats keep the client from timing out
-    monkeypatch.setattr(service, "HEARTBEAT_S", 0.1)
-    remote = service.RemoteEngine(home, read_timeout_s=0.5)
+    monkeypatch.setattr(engine_server, "HEARTBEAT_S", 0.1)
+    remote = RemoteEngine(home, read_timeout_s=0.5)
     threading.Timer(1.2, server.engine.release.set).start()
     assert remote.query("slow").rows == [(42,)]
     remote.close()
@@ -196,7 +198,7 @@ def test_an_engine_that_never_answers_gives_a_clear_message(tmp_path, monkeypatc
         protocol.send(conn, {"hello": protocol.MAGIC, "version": 1, "pid": 4242, "role": "x"})
 
     threading.Thread(target=mute_server, daemon=True).start()
-    remote = service.RemoteEngine(home, read_timeout_s=0.3)
+    remote = RemoteEngine(home, read_timeout_s=0.3)
     # WHEN a request is made THEN the client gives up with what to do
     with pytest.raises(EngineUnavailable) as stuck:
         remote.query("SELECT 1")
@@ -206,13 +208,13 @@ def test_an_engine_that_never_answers_gives_a_clear_message(tmp_path, monkeypatc
 
 
 def test_an_engine_that_does_not_even_handshake_gives_a_clear_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "HELLO_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(engine_client, "HELLO_TIMEOUT_S", 0.3)
     home = LakeHome(tmp_path / "home").ensure()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(home.socket_path))
     listener.listen(1)  # connections wait in the backlog, never accepted
     with pytest.raises(EngineUnavailable, match="did not answer its handshake"):
-        service.RemoteEngine(home)
+        RemoteEngine(home)
     listener.close()
 
 
@@ -232,12 +234,12 @@ def test_the_socket_is_owner_only_and_checks_the_peers_user(served):
     assert stat.S_IMODE(home.root.stat().st_mode) == 0o700
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(str(home.socket_path))
-        assert service.peer_uid(sock) == os.getuid()
+        assert protocol.peer_uid(sock) == os.getuid()
 
 
 def test_a_client_of_another_user_gets_nothing(served, monkeypatch):
     home, _ = served
-    monkeypatch.setattr(service, "peer_uid", lambda sock: os.getuid() + 1)
+    monkeypatch.setattr(protocol, "peer_uid", lambda sock: os.getuid() + 1)
     sock = _raw(home)
     assert sock.recv(1) == b""  # closed without a word
     sock.close()

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from functions import story
 from lake.runtime import ExecutionRecord, Lake, RedriveStatus
-from lake.ui.graph import render_svg, state_order
+from lake.ui.graph import execution_svg, state_order
 from lake.ui.report import counts, failure_advice, partition_label
 from lake.ui.timeline import NOT_REACHED, Timeline, event_time, read_timeline
 from lake.ui.views import event_note, event_outcome, state_of_event
@@ -88,13 +88,7 @@ def execution_view(lake: Lake, record: ExecutionRecord) -> ExecutionView:
     events = lake.history(record.arn)
     timeline = read_timeline(events, state_order(definition.states, definition.start_at))
     machine = record.state_machine_arn.rsplit(":", 1)[-1]
-    svg = render_svg(
-        definition.states,
-        definition.start_at,
-        timeline,
-        title=f"{record.name} — {record.status}",
-        subtitle=f"{machine} · {record.source_key or ''}",
-    )
+    svg = execution_svg(record, definition.states, definition.start_at, timeline)
     redrive = lake.redrive_status(record)
     view = ExecutionView(
         record=record,
@@ -162,14 +156,8 @@ def _state_inputs(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Each top-level state's input at its latest entry (Map and Parallel inner states are
     theirs, not the execution's)."""
     inputs: dict[str, Any] = {}
-    depth = 0
-    for event in events:
-        kind = event.get("type", "")
-        if kind in story.NESTED_START:
-            depth += 1
-        elif kind in story.NESTED_END:
-            depth = max(depth - 1, 0)
-        elif depth == 0 and kind.endswith("StateEntered"):
+    for depth, event in story.with_nesting_depth(events):
+        if depth == 0 and event.get("type", "").endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             inputs[details["name"]] = details.get("input")
     return inputs

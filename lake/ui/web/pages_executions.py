@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from lake.runtime import EngineError, ExecutionNotFound, NotRedrivable
+from lake.runtime import EngineError, ExecutionNotFound, ExecutionRecord, Lake, NotRedrivable
 from lake.ui.web.execution_view import execution_view, log_tail
 from lake.ui.web.rendering import STATUSES, any_running, current_lake, error_page
 
@@ -36,6 +36,14 @@ ACTIONS = {
         "begun finishes first). It can be redriven afterwards. (StopExecution)",
     ),
 }
+
+
+def _execution_or_404(lake: Lake, name: str) -> ExecutionRecord:
+    """The execution the page is about, or (abort) the 404 page that says it is not there."""
+    try:
+        return lake.execution(name)
+    except ExecutionNotFound as e:
+        abort(error_page(404, str(e)))
 
 
 @blueprint.get("/executions")
@@ -72,10 +80,7 @@ def list_executions() -> Response | str:
 @blueprint.get("/executions/<name>")
 def show_execution(name: str) -> Response | str:
     lake = current_lake()
-    try:
-        record = lake.execution(name)
-    except ExecutionNotFound as e:
-        return error_page(404, str(e))
+    record = _execution_or_404(lake, name)
     view = execution_view(lake, record)
     return render_template(
         "execution.html",
@@ -89,10 +94,7 @@ def show_execution(name: str) -> Response | str:
 @blueprint.get("/executions/<name>/log")
 def execution_log(name: str) -> Response | str:
     lake = current_lake()
-    try:
-        record = lake.execution(name)
-    except ExecutionNotFound as e:
-        return error_page(404, str(e))
+    record = _execution_or_404(lake, name)
     text, cut = log_tail(lake, record)
     return render_template(
         "log.html",
@@ -110,10 +112,7 @@ def act(name: str, action: str) -> Response | str:
     lake = current_lake()
     if action not in ACTIONS:
         return error_page(404, f"there is no request {action!r}; there are {', '.join(ACTIONS)}")
-    try:
-        record = lake.execution(name)
-    except ExecutionNotFound as e:
-        return error_page(404, str(e))
+    record = _execution_or_404(lake, name)
     redrive = lake.redrive_status(record)
     refusal = _refusal(action, record.status, redrive.reason if not redrive.redrivable else None)
     if request.method == "GET" or refusal:

@@ -1,0 +1,170 @@
+"""Warming the engine up while nobody waits: the SparkSession at once, then the catalog, then,
+when no request and no execution has come for a moment, a few runs of the real Glue script on a
+small export in a scratch folder and a query, so that the next upload finds the job's code
+compiled (the JVM's JIT too). Never competes with real work."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+WARM_UP_AFTER_QUIET_S = 1.0
+WARM_UP_ROWS = 5_000
+WARM_UP_RUNS = 3
+WARM_UP_JOB_GROUP = "lake-engine-warm-up"
+
+log = logging.getLogger("lake.engine")
+
+
+def warm_up(engine: Any, quiet: Callable[[], bool], stop: threading.Event) -> None:
+    """Start Spark and the catalog now, then, while nothing else runs, run the Glue script on a
+    small export in a scratch folder and a query, so that the first real run finds the code
+    paths compiled. Never competes with real work: the job runs only when `quiet()`."""
+    began = time.monotonic()
+    try:
+        engine.session()  # the JVM: what a first Glue run waits for
+        log.info("warm-up: Spark ready in %.1f s", time.monotonic() - began)
+        began = time.monotonic()
+        engine.spark()  # the catalog (Hive, Derby) and the table: meanwhile, a run may go on
+        log.info("warm-up: the catalog ready in %.1f s", time.monotonic() - began)
+    except Exception:
+        log.exception("warm-up: could not start Spark (a request will try again)")
+        return
+    quiet_since = None
+    runs = 0
+    scratch = engine.home.root / "engine-warm-up"
+    try:
+        while runs < WARM_UP_RUNS and not stop.is_set():
+            if not quiet():
+                quiet_since = None
+                if stop.wait(0.2):
+                    return
+                continue
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since < WARM_UP_AFTER_QUIET_S:
+                if stop.wait(0.1):
+                    return
+                continue
+            t0 = time.monotonic()
+            if _warm_up_run(engine, scratch, runs, quiet):
+                runs += 1
+                log.info("warm-up: job run %d on %d rows in %.1f s", runs, WARM_UP_ROWS,
+                         time.monotonic() - t0)  # fmt: skip
+            else:
+                quiet_since = None
+                log.info("warm-up: a job run gave way to a request after %.1f s",
+                         time.monotonic() - t0)  # fmt: skip
+        if not stop.is_set():
+            t0 = time.monotonic()
+            engine.query(f"SELECT count(*) FROM `{engine.home.settings.table}` WHERE year = 0")
+            log.info("warm-up: query in %.1f s; warm", time.monotonic() - t0)
+    except Exception:
+        log.exception("warm-up failed (the engine still serves; the first run will be slower)")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]) -> bool:
+    """One run of the real Glue script through the local Glue integration (and its run queue),
+    on a generated export, writing only under `scratch`. It gives way to real work: its Spark
+    jobs run in a job group of their own, cancelled as soon as a request or an execution
+    comes (False then: the run did not finish)."""
+    from lake.asl import TaskFailure, TaskRequest
+    from lake.aws.glue import GlueStartJobRun
+
+    settings = engine.home.settings
+    source = scratch / "raw" / "travel_times" / "bogota" / "warm-up.csv"
+    if not source.exists():
+        write_warm_up_export(source, WARM_UP_ROWS)
+    curated = scratch / f"curated-{run}"
+    glue = GlueStartJobRun(
+        engine.home,
+        engine.glue_script,
+        engine.session,
+        defaults={
+            "--curated_path": curated.as_uri() + "/",
+            "--database": settings.database,
+            "--table": settings.table,
+            "--reject_threshold": str(settings.reject_threshold),
+        },
+    )
+    request = TaskRequest(
+        resource="arn:aws:states:::glue:startJobRun.sync",
+        parameters={
+            "JobName": settings.transform_job_name,
+            "Arguments": {
+                "--source_path": source.as_uri(),
+                "--source_key": "travel_times/bogota/warm-up.csv",
+                # (in the curated bucket, as the job requires: its statements sit beside it)
+                "--manifest_path": (curated / "manifests" / "warm-up.json").as_uri(),
+            },
+        },
+        state_name="Transform",
+        context={"Execution": {"Name": "engine-warm-up"}},
+        timeout_seconds=None,
+    )
+    context = engine.session().sparkContext
+    # (a job group is this thread's: Spark pins Python threads to JVM threads)
+    context.setJobGroup(WARM_UP_JOB_GROUP, "warm-up", interruptOnCancel=True)
+    finished = threading.Event()
+    gave_way = threading.Event()
+
+    def give_way() -> None:
+        while not finished.wait(0.1):
+            if gave_way.is_set() or not quiet():
+                gave_way.set()
+                # again and again: a cancel ends the group's running jobs, not the next ones
+                context.cancelJobGroup(WARM_UP_JOB_GROUP)
+
+    threading.Thread(target=give_way, name="warm-up-gives-way", daemon=True).start()
+    try:
+        glue(request)
+    except TaskFailure:
+        if not gave_way.is_set():
+            raise
+    finally:
+        finished.set()
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            context.setLocalProperty(key, None)  # this thread's later jobs are no warm-up's
+        engine.home.execution_log("engine-warm-up").unlink(missing_ok=True)
+    return not gave_way.is_set()
+
+
+def write_warm_up_export(path: Path, rows: int) -> Path:
+    """A small export in the contract's shape (quoted names, weekly and monthly ranges, one bad
+    row), enough to take the job through every step of a real run."""
+    import csv
+
+    from contract.formats import TRAVEL_TIMES
+
+    ranges = [
+        "1/7/2019 - 1/13/2019, Weekdays, Evening (7PM - 12AM)",
+        "2/1/2019 - 2/28/2019, Weekends, AM Peak (7AM - 10AM)",
+        "3/4/2019 - 3/10/2019, Every day, Daily Average",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(TRAVEL_TIMES.required_headers)
+        for i in range(rows):
+            origin, destination = i % 97 + 1, (i * 7) % 89 + 1
+            mean = 300 + (i * 37) % 2400
+            writer.writerow(
+                [
+                    origin,
+                    f"Zona {origin}, Bogotá",
+                    destination,
+                    f'Calle "{destination}", Kennedy',
+                    ranges[i % len(ranges)],
+                    mean,
+                    mean - 100,
+                    mean + 250,
+                ]
+            )
+        writer.writerow(["x", "bad", 1, "row", ranges[0], "oops", "", ""])
+    return path
