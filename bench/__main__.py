@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--large-runs", type=int, help=f"runs for inputs of {suite.LARGE_ROWS:,} rows or more"
     )
     parser.add_argument("--impls", help=f"subset of {','.join(transform.IMPLEMENTATIONS)}")
-    parser.add_argument("--sections", help="subset of transform,e2e,catalog,query")
+    parser.add_argument(
+        "--sections", help="subset of transform,cores,e2e,cold_start,burst,catalog,query"
+    )
     parser.add_argument("--driver-memory", help="spark.driver.memory of the warm worker")
     parser.add_argument(
         "--java-options",

@@ -20,6 +20,7 @@ import duckdb
 
 from bench.peer_cli import peer_arguments
 from contract import columns as c
+from contract.formats import MOVEMENT_COLUMNS
 from contract.values import DATE_RANGE_PATTERN, clean_header
 
 GROUPS = ["sm", "sd", "sy", "em", "ed", "ey", "day_type", "time_of_day"]
@@ -50,7 +51,7 @@ def header_names(source: str) -> list[str]:
 def copy_sql(source: str, out: str, city: str, source_key: str) -> str:
     """The COPY statement: read_csv as all-VARCHAR (casts are ours), parse, partition, write."""
     names = header_names(source)
-    col = {name: _ident(name) for name in c.SOURCE_COLUMNS}
+    col = {field: _ident(name) for field, name in MOVEMENT_COLUMNS.items()}  # by logical field
     date = "try_strptime(dr.{y} || '-' || dr.{m} || '-' || dr.{d}, '%Y-%m-%d')::DATE"
     return f"""
 COPY (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from settings import PROJECT_ROOT
 
-GENERATOR_SOURCE = PROJECT_ROOT / "lake" / "generate.py"
+GENERATOR_SOURCE = PROJECT_ROOT / "lake" / "ui" / "generate"  # a package: all its modules
 CITY = "bench-city"
 
 
@@ -41,7 +41,7 @@ class InputSpec:
         return size + (f" ({', '.join(extras)})" if extras else "")
 
     def file_name(self) -> str:
-        generator = GENERATOR_SOURCE.read_bytes() if GENERATOR_SOURCE.exists() else b""
+        generator = b"".join(p.read_bytes() for p in sorted(GENERATOR_SOURCE.rglob("*.py")))
         digest = hashlib.sha256(repr(self).encode() + generator).hexdigest()[:10]
         geo = "-geo" if self.geometry else ""
         return f"{self.rows}-{self.date_ranges}{geo}-s{self.seed}-{digest}.csv"

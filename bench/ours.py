@@ -75,6 +75,7 @@ class WarmWorker:
         shuffle_partitions: int | None = None,
         java_options: str = "",
         code_root: Path = PROJECT_ROOT,
+        cores: int | None = None,
     ):
         """Start the worker and wait for its session. `java_options` reach the JVM through
         JDK_JAVA_OPTIONS (read by every `java` launch), since the session's own
@@ -90,6 +91,8 @@ class WarmWorker:
         ]
         if shuffle_partitions:
             cmd += ["--shuffle-partitions", str(shuffle_partitions)]
+        if cores:
+            cmd += ["--cores", str(cores)]
         home.mkdir(parents=True, exist_ok=True)
         self._stderr = open(home / "worker.stderr.log", "w")  # noqa: SIM115 - lives with the worker
         self.proc = subprocess.Popen(

@@ -23,6 +23,7 @@ import duckdb
 
 from bench.duckdb_copy import _ident, _literal, header_names
 from contract import columns as c
+from contract.formats import MOVEMENT_COLUMNS
 from contract.values import DATE_RANGE_PATTERN
 
 
@@ -55,15 +56,16 @@ def lake_sql(lake: Path, city: str, day: dict) -> str:
 def csv_sql(csv: Path, day: dict) -> str:
     """The same question of the raw export: parse each row's start date and compare."""
     names = header_names(str(csv))
-    rng = _ident(c.DATE_RANGE)
+    rng = _ident(MOVEMENT_COLUMNS[c.DATE_RANGE])  # the export's header name
 
     # A function, not str.format: the pattern itself holds braces ({1,2}).
     def start(group: int) -> str:
         return f"regexp_extract({rng}, {_literal(DATE_RANGE_PATTERN)}, {group})"
 
     cols = "[" + ", ".join(_literal(n) for n in names) + "]"
+    mean = _ident(MOVEMENT_COLUMNS[c.MEAN_TRAVEL_TIME])
     return (
-        f"SELECT count(*), avg(TRY_CAST({_ident(c.MEAN_TRAVEL_TIME)} AS DOUBLE)) FROM read_csv("
+        f"SELECT count(*), avg(TRY_CAST({mean} AS DOUBLE)) FROM read_csv("
         f"{_literal(str(csv))}, header = true, names = {cols}, all_varchar = true, "
         "delim = ',', quote = '\"', escape = '\"') "
         f"WHERE TRY_CAST({start(3)} AS INT) = {day['year']} "

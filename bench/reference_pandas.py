@@ -33,8 +33,9 @@ import pandas as pd
 
 from bench.peer_cli import peer_arguments
 from contract import columns as c
+from contract.formats import MOVEMENT_COLUMNS
 
-RENAMES = {
+_TABLE_NAMES = {
     c.ORIGIN_ID: "origin_movement_id",
     c.ORIGIN_NAME: "origin_display_name",
     c.DESTINATION_ID: "destination_movement_id",
@@ -44,6 +45,8 @@ RENAMES = {
     c.LOWER_TRAVEL_TIME: "lower_bound_travel_time_s",
     c.UPPER_TRAVEL_TIME: "upper_bound_travel_time_s",
 }
+# The export's header names (the Travel Times format's declaration) to the table's names.
+RENAMES = {MOVEMENT_COLUMNS[field]: name for field, name in _TABLE_NAMES.items()}
 # The reference's order (month before day before year), not the table's.
 REFERENCE_PARTITION_COLS = ["city", "month", "day", "year"]
 

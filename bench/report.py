@@ -238,9 +238,20 @@ def query_table(results: dict) -> Table | None:
 
 
 def tables(results: dict) -> list[Table]:
+    from bench.report_scale import (  # its tables are built from this module's parts
+        burst_table,
+        cold_start_table,
+        glue_cost_table,
+        scale_goals_table,
+    )
+
     found = [
         transform_table(results),
+        scale_goals_table(results),
         goals_table(results),
+        glue_cost_table(results),
+        cold_start_table(results),
+        burst_table(results),
         e2e_table(results),
         catalog_table(results),
         query_table(results),

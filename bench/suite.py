@@ -37,7 +37,22 @@ class Plan:
     catalog_repeats: int
     e2e_rows: int = 10_000
     e2e_repeats: int = 3
-    sections: list[str] = field(default_factory=lambda: ["transform", "e2e", "catalog", "query"])
+    sections: list[str] = field(
+        default_factory=lambda: [
+            "transform",
+            "cores",
+            "e2e",
+            "cold_start",
+            "burst",
+            "catalog",
+            "query",
+        ]
+    )
+    cold_rows: int = 20_000  # issue 11: `lake upload` of the demo's 20k rows, fresh then warm
+    cold_runs: int = 2
+    cold_pause_s: float = 5.0  # a person's next command comes a little later
+    burst_files: int = 50
+    burst_rows: int = 2_000
     driver_memory: str = "2g"
     java_options: str = ""  # JDK_JAVA_OPTIONS for ours, cold and warm (e.g. JIT flags)
     warm_conf: dict[str, str] = field(default_factory=dict)
@@ -71,6 +86,8 @@ class Plan:
             catalog_levels=[10, 100],  # 1,000 needs minutes of untimed filler: full run only
             catalog_repeats=3,
             e2e_repeats=2,
+            burst_files=6,
+            burst_rows=500,
         )
 
     def inputs(self) -> list[InputSpec]:
@@ -224,6 +241,24 @@ def run_query(plan: Plan, workdir: Path, transform_results: dict, log) -> dict:
     return {**result, "input": target["label"], "lake_written_by": writer}
 
 
+def _cores(plan: Plan, workdir: Path, results: dict, log) -> dict:
+    from bench import scale
+
+    return scale.run_cores(plan, workdir, results.get("transform") or {}, log)
+
+
+def _cold_start(plan: Plan, workdir: Path, log) -> dict:
+    from bench import scale
+
+    return scale.run_cold_start(plan, workdir, log, run_json_module)
+
+
+def _burst(plan: Plan, workdir: Path, log) -> dict:
+    from bench import scale
+
+    return scale.run_burst(plan, workdir, log)
+
+
 def _e2e(plan: Plan, workdir: Path, log) -> dict:
     from bench import e2e  # the local runtime's CLI is only needed for this section
 
@@ -241,10 +276,14 @@ def run(plan: Plan, command: str, log: Callable[[str], None]) -> dict:
         "system": describe(),
         "plan": {k: str(v) if isinstance(v, Path) else v for k, v in plan.__dict__.items()},
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "local_cores": os.cpu_count() or 1,
     }
     sections = {
         "transform": lambda: run_transform(plan, workdir, log),
+        "cores": lambda: _cores(plan, workdir, results, log),
         "e2e": lambda: _e2e(plan, workdir, log),
+        "cold_start": lambda: _cold_start(plan, workdir, log),
+        "burst": lambda: _burst(plan, workdir, log),
         "catalog": lambda: run_catalog(plan, workdir, log),
         "query": lambda: run_query(plan, workdir, results.get("transform") or {}, log),
     }

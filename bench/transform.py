@@ -77,7 +77,8 @@ def job_paths(workdir: Path, impl: str, source: Path, spec: InputSpec) -> JobPat
         source_path=source,
         source_key=spec.source_key,
         curated_path=base / "curated",
-        manifest_path=base / "manifest.json",
+        # The job keeps a manifest (and its statements) in the curated bucket only.
+        manifest_path=base / "curated" / "manifests" / "bench.json",
     )
 
 

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", required=True, help="lake home of this worker's session")
     parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--shuffle-partitions", type=int, default=None)
+    parser.add_argument("--cores", type=int, default=None, help="local[N] (default: all)")
     args = parser.parse_args(argv)
     channel = _private_stdout()
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         app_name="movement-lake-bench-warm",
         shuffle_partitions=args.shuffle_partitions,
         driver_memory=args.driver_memory,
+        cores=args.cores,
     )
     spark.range(1).count()  # the first action starts the executors' thread pool
     channel.write(json.dumps({"ready": True, "startup_s": time.perf_counter() - start}) + "\n")

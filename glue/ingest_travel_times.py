@@ -8,6 +8,7 @@ The work itself is `glue.job.run`."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,11 @@ def _local_session():
         return (
             SparkSession.builder.appName("movement-lake-ingest")
             .master("local[*]")
-            .config("spark.driver.memory", "4g")
+            # The local runtime's limits (lake/aws/spark.py): memory bounded whatever the size.
+            .config("spark.driver.memory", "2g")
+            .config("spark.sql.files.maxPartitionBytes", "64m")
+            .config("spark.sql.shuffle.partitions", str(8 * (os.cpu_count() or 2)))
+            .config("spark.sql.adaptive.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.ui.enabled", "false")

@@ -24,6 +24,7 @@ from contract.layout import city_key, parse_source_key
 from contract.manifest import RowCounts
 from glue import rows
 from glue.arguments import JobArguments
+from glue.lines import LineSurvey, survey_lines
 from glue.logs import log_event
 from glue.manifest import build_manifest, write_manifest
 from glue.object_store import ObjectStore, VersionGone, join, storage_for
@@ -180,10 +181,22 @@ def _stage(
     log_event("format recognised", **context, format=recognised.format.name, columns=header)
     city = parse_source_key(args.source_key).city
     counting = Counting(run_id)
+    survey = survey_lines(spark, source)
+    log_event(
+        "read planned",
+        **context,
+        read="split" if survey.splittable else "multiLine (a quoted field spans lines)",
+        splits=survey.splits,
+    )
     with parse_bounds(args.source_key):
-        classified = classified_rows(spark, source, header, recognised, counting)
+        classified = classified_rows(spark, source, header, recognised, counting, survey)
         table = rows.table_rows(
-            classified, args.source_key, city, started_at, recognised.format.name
+            classified,
+            args.source_key,
+            city,
+            started_at,
+            recognised.format.name,
+            with_source_row=True,
         )
         (
             rows.sorted_for_parquet(table)
@@ -248,9 +261,11 @@ def classified_rows(
     header: list[str],
     recognised: Recognised,
     counting: Counting,
+    survey: LineSurvey | None = None,
 ) -> DataFrame:
     """The export's logical rows checked and cast (`rows.classify`), counted into `counting`
-    when first read, with the job's SQL settings applied to the session.
+    when first read, with the job's SQL settings applied to the session. Read split when
+    `survey` (`glue.lines.survey_lines`) found every line a whole record, else multiLine.
 
     Every reader of these rows goes through `observe`, and not only for the counts: it also stops
     Spark from pushing the filters on reject_reason below the projection, where the reason's whole
@@ -258,8 +273,11 @@ def classified_rows(
     (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s)."""
     for key, value in SQL_SETTINGS.items():
         spark.conf.set(key, value)
-    raw = read_export(spark, source_path, export_schema(header))
-    read = rows.numbered(raw).observe(counting.read, F.count(F.lit(1)).alias("rows"))
+    split = survey is not None and survey.splittable
+    raw = read_export(spark, source_path, export_schema(header), multi_line=not split)
+    read = rows.numbered(raw, survey if split else None).observe(
+        counting.read, F.count(F.lit(1)).alias("rows")
+    )
     distinct = rows.distributed_by_start_date(read, recognised).observe(
         counting.distinct, F.count(F.lit(1)).alias("rows")
     )

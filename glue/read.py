@@ -72,18 +72,21 @@ def export_schema(header: list[str]) -> StructType:
     return StructType([*fields, StructField(CORRUPT_RECORD, StringType())])
 
 
-def read_export(spark: SparkSession, source_path: str, schema: StructType) -> DataFrame:
-    """The export's data rows as strings, one Spark partition per file.
+def read_export(
+    spark: SparkSession, source_path: str, schema: StructType, multi_line: bool = True
+) -> DataFrame:
+    """The export's data rows as strings.
 
-    multiLine parses the whole file as one RFC 4180 stream, so quoted newlines stay inside their
-    field and row order is the file's (which makes row numbers exact); it is also what a gzip
-    file needs anyway, as gzip cannot be split. The quote is escaped by doubling it (RFC 4180),
-    not by Spark's default backslash."""
+    `multi_line=False` (a plain CSV the line survey found to be whole records line by line,
+    `glue.lines`): Spark splits the file and parses the splits in parallel, each in file order.
+    `multi_line=True`: the whole file is one RFC 4180 stream in one task, so a quoted line break
+    stays inside its field. The quote is escaped by doubling it (RFC 4180), not by Spark's
+    default backslash. Options: https://spark.apache.org/docs/3.5.1/sql-data-sources-csv.html"""
     return (
         spark.read.schema(schema)
         .option("header", True)
         .option("enforceSchema", True)  # the header was checked above; positions decide
-        .option("multiLine", True)
+        .option("multiLine", multi_line)
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
         .option("encoding", "UTF-8")

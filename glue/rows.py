@@ -28,6 +28,8 @@ from contract import columns as c
 from contract import values as v
 from contract.formats import Recognised
 from glue import date_range as dr
+from glue import lines
+from glue.lines import LineSurvey
 from glue.partition import PARTITION_NAMES
 
 REJECT_REASON = "reject_reason"  # a reject reason, `no_measurement`, or null for a valid row
@@ -59,18 +61,18 @@ def source_column(position: int) -> str:
     return f"_c{position}"
 
 
-def numbered(raw: DataFrame) -> DataFrame:
-    """The file's rows with `source_row`: relies on the file being read as one Spark partition
-    in order (multiLine), which makes monotonically_increasing_id the row's position."""
-    return raw.select("*", (F.monotonically_increasing_id() + 1).alias(SOURCE_ROW))
+def numbered(raw: DataFrame, survey: LineSurvey | None = None) -> DataFrame:
+    """The file's rows with `source_row`, their exact position in the file, for a read split as
+    `survey` found (`glue.lines`; none: a multiLine read, one partition in file order)."""
+    return lines.numbered(raw, survey or LineSurvey(splittable=False), SOURCE_ROW)
 
 
 def distributed_by_start_date(rows: DataFrame, recognised: Recognised) -> DataFrame:
     """The rows spread over tasks so that all rows with the same START date share one, exact
-    duplicates dropped (`source_row` of one of them kept).
+    duplicates dropped (the first one's `source_row` kept, however the file was split).
 
-    The file is parsed by few tasks; the checks are the costly part, so they run after this
-    shuffle, on every core. The key is the start date's numbers, cut out without a regex: for a
+    The checks are the costly part: they run after this shuffle, on every core (a multiLine
+    file is parsed by one task). The key is the start date's numbers, cut out without a regex: for a
     valid date these are the day's month, day and year however padded, so each table partition
     is written by one task (one file). The duplicate rows share the key, so dropping them needs
     no second shuffle (the key is part of what is compared)."""
@@ -81,11 +83,14 @@ def distributed_by_start_date(rows: DataFrame, recognised: Recognised) -> DataFr
         for i, name in zip((1, 2, 3), _START_KEY, strict=True)
     ]
     content = [name for name in rows.columns if name != SOURCE_ROW]
+    # min, not dropDuplicates' first: which duplicate a task meets first depends on the order
+    # the shuffle delivers the splits in.
     return (
         rows.select("*", *keys)
         .repartition(*_START_KEY)
-        .dropDuplicates([*content, *_START_KEY])
-        .drop(*_START_KEY)
+        .groupBy(*content, *_START_KEY)
+        .agg(F.min(SOURCE_ROW).alias(SOURCE_ROW))
+        .select(*rows.columns)
     )
 
 
@@ -275,10 +280,16 @@ def city_range(rows: DataFrame) -> list[Column]:
 
 
 def table_rows(
-    classified: DataFrame, source_key: str, city: str, ingested_at: dt.datetime, source_format: str
+    classified: DataFrame,
+    source_key: str,
+    city: str,
+    ingested_at: dt.datetime,
+    source_format: str,
+    with_source_row: bool = False,
 ) -> DataFrame:
     """The valid rows as the table holds them: the contract's columns and types, then the
-    partition columns (city from the key; year/month/day of the START date)."""
+    partition columns (city from the key; year/month/day of the START date); `source_row` last
+    with `with_source_row`, for `sorted_for_parquet` to order ties by."""
     written_here = ("source_key", "ingested_at", "source_format")
     return (
         classified.where(F.col(REJECT_REASON).isNull())
@@ -291,15 +302,23 @@ def table_rows(
             F.year("start_date").alias("year"),
             F.month("start_date").alias("month"),
             F.dayofmonth("start_date").alias("day"),
+            F.col(SOURCE_ROW),
         )
-        .select(*(field.name for field in TABLE_SCHEMA.fields))
+        .select(
+            *(field.name for field in TABLE_SCHEMA.fields),
+            *([SOURCE_ROW] if with_source_row else []),
+        )
     )
 
 
 def sorted_for_parquet(table: DataFrame) -> DataFrame:
     """Rows sorted within each task by partition (as the partitioned writer needs) and then so
-    that equal values sit next to each other, which Parquet's encodings compress well."""
-    return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS)
+    that equal values sit next to each other, which Parquet's encodings compress well; ties in
+    file order when the table carries `source_row` (then dropped), so that a file's Parquet is
+    the same however the file was split."""
+    if SOURCE_ROW not in table.columns:
+        return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS)
+    return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS, SOURCE_ROW).drop(SOURCE_ROW)
 
 
 def rejected_rows(classified: DataFrame, fields: tuple[str, ...]) -> DataFrame:
