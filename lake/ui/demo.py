@@ -75,13 +75,12 @@ def _demo(args: argparse.Namespace, lake: Any, upload: Callable) -> int:
         f"({stats.bytes_written / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)."
     )
     key = f"travel_times/{CITY}/{FILE_NAME}"
-    out.print(
+    told = (
         f"\n[bold]2. Upload[/] to s3://{home.settings.raw_bucket}/{key}: the S3 event starts the "
         "workflow (the first run also starts Spark: allow two minutes on a small machine).\n"
     )
-    status = upload(lake, source, key)
+    status = _upload_step(out, lake, upload, source, key, told, "The demo's upload")
     if status != 0:
-        out.print("\n[red]The demo's upload failed; the lines above say why.[/]")
         return status
     record = lake.executions(limit=1)[0]
     partitions = counts(lake.manifest(record))["partitions"]
@@ -169,21 +168,31 @@ def _second_format(args: argparse.Namespace, lake: Any, upload: Callable, out: A
         source, rows=args.daily_rows, seed=args.seed, city=DAILY_CITY, export_format="daily"
     )
     key = f"travel_times/{DAILY_CITY}/{DAILY_FILE_NAME}"
-    out.print(
+    told = (
         f'\n[bold]4. Another real format[/]: Movement\'s "Travel Times Daily" export, '
         f"{stats.rows:,} rows with a column triple per period and empty cells where Uber had "
         f"too little data, uploaded to s3://{home.settings.raw_bucket}/{key}. The format is "
         "recognised from the header; each measured period becomes one row.\n"
     )
-    status = upload(lake, source, key)
+    status = _upload_step(out, lake, upload, source, key, told, "The demo's second upload")
     if status != 0:
-        out.print("\n[red]The demo's second upload failed; the lines above say why.[/]")
         return status
     sql = periods_sql(home.settings.database, home.settings.table, DAILY_CITY)
     out.print("\nEvery format names its periods the same way, so one query asks by period:\n")
     out.print(Text(sql, "cyan"))
     out.print(query_table(lake.query(sql)))
     return 0
+
+
+def _upload_step(
+    out: Any, lake: Any, upload: Callable, source: Any, key: str, told: str, which: str
+) -> int:
+    """Say what is uploaded, upload it (the CLI's upload shows the workflow), its exit status."""
+    out.print(told)
+    status = upload(lake, source, key)
+    if status != 0:
+        out.print(f"\n[red]{which} failed; the lines above say why.[/]")
+    return status
 
 
 def _lake_command() -> str:
