@@ -124,6 +124,24 @@ def run(
     )
 
 
+def redrive(
+    machine: StateMachineDefinition,
+    integrations: dict[str, Callable] | Callable[[str], Callable],
+    events: list[dict],
+    *,
+    name: str = "run-1",
+    **executor: Any,
+) -> ExecutionResult:
+    """Redrive one execution from its events, with a fake sleep and seeded rng unless told
+    otherwise."""
+    executor.setdefault("sleep", FakeSleep())
+    executor.setdefault("rng", random.Random(1))
+    executor.setdefault("clock", Clock())
+    return Executor(machine, integrations, **executor).redrive(
+        events, execution_arn=EXECUTION_ARN, name=name, state_machine_arn=STATE_MACHINE_ARN
+    )
+
+
 def types(result: ExecutionResult) -> list[str]:
     """The event types of an execution, in order."""
     return [event["type"] for event in result.events]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from asl_support import (
     definition,
     details,
     failing,
+    redrive,
     run,
     task,
     types,
@@ -45,20 +45,6 @@ def _pipeline():
     )
 
 
-def _redrive(machine, integrations, events, clock=None, **kwargs):
-    executor = Executor(
-        machine,
-        integrations,
-        sleep=FakeSleep(),
-        rng=random.Random(1),
-        clock=clock or Clock(),
-        **kwargs,
-    )
-    return executor.redrive(
-        events, execution_arn=EXECUTION_ARN, name="run-1", state_machine_arn=STATE_MACHINE_ARN
-    )
-
-
 def test_redrive_continues_at_the_failed_state_without_rerunning_earlier_ones():
     # GIVEN an execution that failed at Transform after Validate succeeded
     validate, transform, read = (
@@ -71,7 +57,7 @@ def test_redrive_continues_at_the_failed_state_without_rerunning_earlier_ones():
     assert (first.status, first.failed_state) == ("FAILED", "Transform")
     # WHEN the cause is fixed and the execution is redriven
     transform.outcomes = ["done"]
-    result = _redrive(_pipeline(), integrations, first.events)
+    result = redrive(_pipeline(), integrations, first.events)
     # THEN it resumes at Transform with Transform's original input, and succeeds
     assert result.status == "SUCCEEDED"
     assert validate.calls == 1  # Validate did not run again
@@ -86,7 +72,7 @@ def test_redrive_keeps_earlier_events_and_continues_their_ids():
     first = run(_pipeline(), integrations, {})
     integrations[GLUE].outcomes = ["done"]
     seen = []
-    result = _redrive(_pipeline(), integrations, first.events, on_event=seen.append)
+    result = redrive(_pipeline(), integrations, first.events, on_event=seen.append)
     assert result.events[: len(first.events)] == first.events
     new = result.events[len(first.events) :]
     assert new == seen  # only the new events are reported
@@ -103,10 +89,10 @@ def test_redrive_resets_the_retry_attempts_of_the_redriven_state():
     integrations = {LAMBDA: Script("ok"), GLUE: transform, S3_GET: Script("r")}
     first = run(_pipeline(), integrations, {})
     assert transform.calls == 2  # one try and its one retry
-    second = _redrive(_pipeline(), integrations, first.events)
+    second = redrive(_pipeline(), integrations, first.events)
     assert transform.calls == 4  # again one try and one retry
     assert (second.status, second.redrive_count) == ("FAILED", 1)
-    third = _redrive(_pipeline(), integrations, second.events)
+    third = redrive(_pipeline(), integrations, second.events)
     assert third.redrive_count == 2
     assert [d["redriveCount"] for d in details(third, "ExecutionRedriven")] == [1, 2]
 
@@ -115,14 +101,14 @@ def test_a_succeeded_execution_is_not_redrivable():
     integrations = {LAMBDA: Script("ok"), GLUE: Script("done"), S3_GET: Script("r")}
     done = run(_pipeline(), integrations, {})
     with pytest.raises(NotRedrivable, match=r"^Execution is SUCCEEDED and cannot be redriven\.$"):
-        _redrive(_pipeline(), integrations, done.events)
+        redrive(_pipeline(), integrations, done.events)
 
 
 def test_a_running_execution_is_not_redrivable():
     integrations = {LAMBDA: Script("ok"), GLUE: Script(failing("Boom")), S3_GET: Script("r")}
     failed = run(_pipeline(), integrations, {})
     with pytest.raises(NotRedrivable, match=r"^Execution is RUNNING and cannot be redriven\.$"):
-        _redrive(_pipeline(), integrations, failed.events[:-1])
+        redrive(_pipeline(), integrations, failed.events[:-1])
 
 
 def test_redrive_is_refused_after_fourteen_days():
@@ -131,7 +117,7 @@ def test_redrive_is_refused_after_fourteen_days():
     failed = run(_pipeline(), integrations, {}, clock=clock)
     clock.now += timedelta(days=15)
     with pytest.raises(NotRedrivable, match="redrivable period exceeded"):
-        _redrive(_pipeline(), integrations, failed.events, clock=clock)
+        redrive(_pipeline(), integrations, failed.events, clock=clock)
 
 
 def test_a_timed_out_execution_is_redriven_at_the_state_that_timed_out():
@@ -144,7 +130,7 @@ def test_a_timed_out_execution_is_redriven_at_the_state_that_timed_out():
     release.set()
     assert timed_out.status == "TIMED_OUT"
     # the execution timeout starts again at the redrive, as AWS resets it
-    result = _redrive(machine, integrations, timed_out.events, timeout_scale=0.05)
+    result = redrive(machine, integrations, timed_out.events, timeout_scale=0.05)
     assert result.status == "SUCCEEDED" and result.output == "done"
     assert first_task.calls == 1
 
@@ -167,7 +153,7 @@ def test_an_abort_stops_between_states_and_a_redrive_resumes_at_the_next_one():
     )
     assert aborted.status == "ABORTED"
     assert types(aborted)[-2:] == ["TaskStateExited", "ExecutionAborted"]
-    result = _redrive(_pipeline(), integrations, aborted.events)
+    result = redrive(_pipeline(), integrations, aborted.events)
     assert result.status == "SUCCEEDED"
     assert integrations[LAMBDA].calls == 1 and integrations[GLUE].calls == 1
 
@@ -201,7 +187,7 @@ def test_redrive_context_shows_the_original_start_and_the_redrive():
     clock = Clock()
     first = run(_pipeline(), integrations, {"file": "x"}, clock=clock)
     integrations[GLUE].outcomes = ["done"]
-    result = _redrive(_pipeline(), integrations, first.events, clock=clock)
+    result = redrive(_pipeline(), integrations, first.events, clock=clock)
     execution = result.output["read"]
     started = json.loads(first.events[0]["executionStartedEventDetails"]["input"])
     assert execution["Input"] == started == {"file": "x"}
@@ -232,7 +218,7 @@ def test_redrive_resumes_at_a_map_state_that_failed_with_its_original_input():
     first = run(machine, integrations, {"files": ["a", "b"]})
     assert (first.status, first.failed_state) == ("FAILED", "Each")
     load.outcomes = [lambda r: f"{r.parameters}-done"]
-    second = _redrive(machine, integrations, first.events)
+    second = redrive(machine, integrations, first.events)
     assert second.status == "SUCCEEDED"
     assert second.output == ["a-done", "b-done"]
     assert integrations[S3_GET].calls == 1  # Prepare did not run again
@@ -259,5 +245,5 @@ def test_redrive_resumes_at_a_parallel_state_that_failed():
     load = Script(failing("Glue.Failed"))
     first = run(machine, {GLUE: load})
     load.outcomes = ["ok"]
-    second = _redrive(machine, {GLUE: load}, first.events)
+    second = redrive(machine, {GLUE: load}, first.events)
     assert (second.status, second.output) == ("SUCCEEDED", ["ok"])

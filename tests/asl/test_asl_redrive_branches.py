@@ -7,31 +7,15 @@ keep their output."""
 
 from __future__ import annotations
 
-import random
-
 from asl_support import (
-    EXECUTION_ARN,
     GLUE,
     LAMBDA,
-    STATE_MACHINE_ARN,
-    Clock,
-    FakeSleep,
     StepWork,
     definition,
+    redrive,
     run,
     task,
 )
-
-from lake.asl import Executor
-
-
-def _redrive(machine, integrations, events):
-    executor = Executor(
-        machine, integrations, sleep=FakeSleep(), rng=random.Random(1), clock=Clock()
-    )
-    return executor.redrive(
-        events, execution_arn=EXECUTION_ARN, name="run-1", state_machine_arn=STATE_MACHINE_ARN
-    )
 
 
 def _each(max_concurrency: int) -> dict:
@@ -63,7 +47,7 @@ def test_a_redrive_reruns_only_the_iterations_of_an_inline_map_that_did_not_succ
     first = run(machine, integrations, {"items": ["a", "b", "c"]})
     assert (first.status, first.error, first.failed_state) == ("FAILED", "Work.Failed", "Each")
     calls.failing.clear()
-    second = _redrive(machine, integrations, first.events)
+    second = redrive(machine, integrations, first.events)
     assert second.status == "SUCCEEDED", second.cause
     assert second.output == ["Save-a", "Save-b", "Save-c"]
     assert calls.calls == {
@@ -85,7 +69,7 @@ def test_an_iteration_never_started_runs_and_a_finished_one_keeps_its_output():
     first = run(machine, integrations, {"items": ["a", "b", "c"]})
     assert calls.calls[("Load", "c")] == 0
     calls.failing.clear()
-    second = _redrive(machine, integrations, first.events)
+    second = redrive(machine, integrations, first.events)
     assert second.output == ["Save-a", "Save-b", "Save-c"]
     # a ran once in all; b's Load did not run again (it stopped at Save)
     assert calls.calls[("Load", "a")] == calls.calls[("Save", "a")] == 1
@@ -137,7 +121,7 @@ def test_a_redrive_reruns_only_the_branches_of_a_parallel_state_that_did_not_suc
     first = run(machine, integrations)
     assert first.status == "FAILED"
     calls.failing.clear()
-    second = _redrive(machine, integrations, first.events)
+    second = redrive(machine, integrations, first.events)
     assert (second.status, second.output) == ("SUCCEEDED", ["Left-x", "Right-y"])
     # the left branch did not run again, nor did the right branch's first state
     assert calls.calls == {("Left", "x"): 1, ("Load", "x"): 1, ("Right", "y"): 2}
@@ -165,7 +149,7 @@ def test_a_history_whose_branches_cannot_be_told_apart_reruns_every_branch():
     first = run(machine, integrations)
     flat = [dict(e, previousEventId=e["id"] - 1) for e in first.events]
     calls.failing.clear()
-    second = _redrive(machine, integrations, flat)
+    second = redrive(machine, integrations, flat)
     assert second.output == ["Left-x", "Right-x"]
     assert calls.calls == {("Left", "x"): 2, ("Right", "x"): 2}
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 import random
 
 from asl_support import (
-    EXECUTION_ARN,
     GLUE,
     LAMBDA,
-    STATE_MACHINE_ARN,
-    Clock,
-    FakeSleep,
     StepWork,
     definition,
     details,
+    redrive,
     run,
     task,
 )
 
-from lake.asl import Executor, MapRunObserver, TaskFailure
+from lake.asl import MapRunObserver, TaskFailure
 
 GET = "arn:aws:states:::s3:getObject"
 
@@ -70,20 +67,6 @@ def _machine(**fields):
     )
 
 
-def _redrive(machine, integrations, events, observer):
-    executor = Executor(
-        machine,
-        integrations,
-        sleep=FakeSleep(),
-        rng=random.Random(2),
-        clock=Clock(),
-        observer=observer,
-    )
-    return executor.redrive(
-        events, execution_arn=EXECUTION_ARN, name="run-1", state_machine_arn=STATE_MACHINE_ARN
-    )
-
-
 def test_redriving_the_parent_redrives_only_the_unsuccessful_children_of_its_map_run():
     # GIVEN a Map Run whose child for b failed at Save (the run tolerates no failure)
     keeper = Keeper()
@@ -95,7 +78,7 @@ def test_redriving_the_parent_redrives_only_the_unsuccessful_children_of_its_map
     [arn] = [d["mapRunArn"] for d in details(first, "MapRunStarted")]
     # WHEN the cause is fixed and the parent redriven
     work.failing.clear()
-    second = _redrive(machine, integrations, first.events, keeper)
+    second = redrive(machine, integrations, first.events, observer=keeper, rng=random.Random(2))
     # THEN the same Map Run is redriven, and the execution succeeds with every output in order
     assert second.status == "SUCCEEDED", second.cause
     assert second.output == ["Save-a", "Save-b", "Save-c"]
@@ -143,10 +126,12 @@ def test_a_second_redrive_counts_the_map_runs_redrives():
     integrations = {LAMBDA: work.step("Load"), GLUE: work.step("Save")}
     machine = _machine()
     first = run(machine, integrations, {"items": ["a", "b"]}, observer=keeper)
-    second = _redrive(machine, integrations, first.events, keeper)  # fails again
+    second = redrive(
+        machine, integrations, first.events, observer=keeper, rng=random.Random(2)
+    )  # fails again
     assert second.status == "FAILED"
     work.failing.clear()
-    third = _redrive(machine, integrations, second.events, keeper)
+    third = redrive(machine, integrations, second.events, observer=keeper, rng=random.Random(2))
     assert third.status == "SUCCEEDED"
     counts = [d["redriveCount"] for d in details(third, "MapRunRedriven")]
     assert counts == [1, 2]
@@ -161,7 +146,9 @@ def test_without_the_earlier_children_a_new_map_run_starts_with_every_item():
     machine = _machine()
     first = run(machine, integrations, {"items": ["a", "b"]})
     work.failing.clear()
-    second = _redrive(machine, integrations, first.events, MapRunObserver())
+    second = redrive(
+        machine, integrations, first.events, observer=MapRunObserver(), rng=random.Random(2)
+    )
     assert second.status == "SUCCEEDED"
     arns = [d["mapRunArn"] for d in details(second, "MapRunStarted")]
     assert len(arns) == 2 and arns[0] != arns[1]
@@ -201,7 +188,9 @@ def test_a_map_run_whose_item_reader_failed_reads_its_items_again_when_redriven(
     first = run(machine, {GET: get_object}, observer=keeper)
     assert (first.status, first.error) == ("FAILED", "States.ItemReaderFailed")
     objects["items.json"] = "[1, 2]"
-    second = _redrive(machine, {GET: get_object}, first.events, keeper)
+    second = redrive(
+        machine, {GET: get_object}, first.events, observer=keeper, rng=random.Random(2)
+    )
     assert (second.status, second.output) == ("SUCCEEDED", [1, 2])
     assert len(details(second, "MapRunRedriven")) == 1
 
@@ -240,6 +229,6 @@ def test_a_redriven_map_run_keeps_the_items_of_its_original_attempt():
     assert first.status == "FAILED"
     objects["items.json"] = '[{"item": "a"}, {"item": "b"}, {"item": "c"}, {"item": "d"}]'
     work.failing.clear()
-    second = _redrive(machine, integrations, first.events, keeper)
+    second = redrive(machine, integrations, first.events, observer=keeper, rng=random.Random(2))
     assert second.output == ["Load-a", "Load-b", "Load-c"]
     assert work.calls == {("Load", "a"): 1, ("Load", "b"): 2, ("Load", "c"): 1}
