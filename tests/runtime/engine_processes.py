@@ -118,18 +118,24 @@ def _lines_of(stream) -> queue.Queue:
     return lines
 
 
-def read_line_containing(stream, text: str, timeout_s: float = 180) -> list[str]:
-    """Lines of a process's stream up to the first that contains `text`."""
+def _lines_until(stream, timeout_s: float):
+    """A process's lines as they come, until the stream ends or `timeout_s` has passed."""
     lines = _lines_of(stream)
-    got: list[str] = []
     deadline = time.monotonic() + timeout_s
-    while True:
+    while time.monotonic() < deadline:
         try:
             line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
         except queue.Empty:
-            break
+            return
         if line is None:
-            break
+            return
+        yield line
+
+
+def read_line_containing(stream, text: str, timeout_s: float = 180) -> list[str]:
+    """Lines of a process's stream up to the first that contains `text`."""
+    got: list[str] = []
+    for line in _lines_until(stream, timeout_s):
         got.append(line)
         if text in line:
             return got
@@ -138,15 +144,4 @@ def read_line_containing(stream, text: str, timeout_s: float = 180) -> list[str]
 
 def rest_of(stream, timeout_s: float = 180) -> str:
     """What the stream says until it ends (after read_line_containing)."""
-    lines = _lines_of(stream)
-    got = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        got.append(line)
-    return "\n".join(got)
+    return "\n".join(_lines_until(stream, timeout_s))
