@@ -37,6 +37,22 @@ def text_of(browser, css: str) -> str:
         return ""
 
 
+def press(browser, css: str, timeout: float = 60) -> None:
+    """Click a button that loads another page, and return once the old page is gone: a click
+    does not wait for the page it causes, so reading straight after it can read the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(*by("html"))
+    browser.find_element(*by(css)).click()
+    WebDriverWait(browser, timeout).until(expected_conditions.staleness_of(old_page))
+
+
+def shown_text(browser, css: str, timeout: float = 30) -> str:
+    """The text of an element once the page (still loading, perhaps) shows it."""
+    return wait_for(lambda: text_of(browser, css), timeout, f"{css} on the page")
+
+
 def wait_for_status(browser, status: str, timeout: float = 240) -> None:
     """Wait, on an execution page that reloads itself while it runs, for `status`."""
     wait_for(lambda: text_of(browser, "#status") == status, timeout, f"the page to say {status}")
@@ -66,7 +82,7 @@ def test_a_file_uploaded_through_the_page_is_followed_to_success(browser, spark_
     browser.find_element(*by("#send")).click()
     # THEN the page follows the execution it started until it succeeds
     wait_for(lambda: "/executions/bogota-2019-q1-" in browser.current_url, 30, "the execution")
-    assert "Uploaded 2019-q1.csv" in text_of(browser, ".flash")
+    assert "Uploaded 2019-q1.csv" in shown_text(browser, ".flash")
     wait_for_status(browser, "SUCCEEDED")
     took_in = text_of(browser, "#took-in")
     assert "80 rows read" in took_in.replace("\n", " ")
@@ -90,18 +106,18 @@ def test_a_failed_execution_is_redriven_from_its_page(browser, spark_web, spark_
     assert finished(spark_lake, name).status == "FAILED"
     # WHEN its page is opened
     browser.get(f"{spark_web.url}executions/{name}")
-    story = text_of(browser, "#story")
+    story = shown_text(browser, "#story")
     # THEN it says where and why, and that a redrive continues at Transform
     assert "Failed at Transform: States.TaskFailed" in story
     assert "Not the file's fault" in story and "it continues at Transform" in story
     _screenshot(browser)
     # WHEN the cause is removed and Redrive pressed, then confirmed
     blocker.unlink()
-    browser.find_element(*by("#redrive")).click()
-    assert "Redrive this execution?" in text_of(browser, "h1")
-    browser.find_element(*by("#confirm")).click()
+    press(browser, "#redrive")
+    assert "Redrive this execution?" in shown_text(browser, "h1")
+    press(browser, "#confirm")
     # THEN the execution continues and succeeds, counted as one redrive
-    assert "Redriven" in text_of(browser, ".flash")
+    assert "Redriven" in shown_text(browser, ".flash")
     wait_for_status(browser, "SUCCEEDED")
     assert spark_lake.execution(name).redrive_count == 1
     history = text_of(browser, "#history")
@@ -120,14 +136,14 @@ def test_a_query_is_run_and_its_table_read(browser, spark_web, spark_lake, tmp_p
     box.send_keys(
         "SELECT city, count(*) AS n, '<b>not bold</b>' AS note FROM travel_times GROUP BY city"
     )
-    browser.find_element(*by("#run")).click()
+    press(browser, "#run")
     # THEN its table is there to read, with the time taken, and text stays text
+    assert "1 row(s) in" in shown_text(browser, "#summary")
     headers = [th.text for th in browser.find_elements(*by("#results th"))]
     cells = [td.text for td in browser.find_elements(*by("#results td"))]
     assert headers == ["city", "n", "note"]
     assert cells == ["bogota", "50", "<b>not bold</b>"]
     assert not browser.find_elements(*by("#results b"))
-    assert "1 row(s) in" in text_of(browser, "#summary")
     # AND the lake page draws the city's rows per day
     browser.get(spark_web.url + "lake")
     city, rows, partitions, *_ = text_of(browser, "#cities tbody tr").split()
