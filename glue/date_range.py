@@ -26,8 +26,11 @@ START_DATE, END_DATE, DAY_TYPE, TIME_OF_DAY, VALID = (
     "date_range_valid",
 )
 _PIECES = [f"_dr_{name}" for name in ("sm", "sd", "sy", "em", "ed", "ey")]  # M, D, Y of both
+_BY_COMMA, _BY_DASH = "_dr_by_comma", "_dr_by_dash"  # the value cut at its commas, the dates at '-'
+_CUTS = ("_dr_start_cut", "_dr_end_cut")  # each date cut at its slashes
 _PARTS = ("_dr_p1", "_dr_p2")  # the trailing parts, trimmed (null when absent)
 _SHAPE = "_dr_shape"  # true when the value has the shape (one '-', at most two parts, ...)
+_NORMALS = ("_dr_n1", "_dr_n2")  # each part's normal form, unless written as the exports do
 _NAMES = ("_dr_d1", "_dr_t1", "_dr_d2", "_dr_t2")  # what each part names as days / time
 SPACE_TAB = " \t"
 
@@ -43,20 +46,39 @@ def _normal_form(text: Column) -> Column:
     return F.lower(F.btrim(F.regexp_replace(without, "[ \t]+", " "), F.lit(SPACE_TAB)))
 
 
-def canonical_day_type(text: Column) -> Column:
-    """The canonical day type a spelling names, else null (contract.periods)."""
+def canonical_day_type(text: Column, normal: Column | None = None) -> Column:
+    """The canonical day type a spelling names, else null (contract.periods). `normal`: the
+    text's normal form when already computed (see `_normal_unless_written`)."""
     return F.coalesce(
         F.element_at(_map(periods.DAY_TYPE_AS_WRITTEN), text),
-        F.element_at(_map(periods.DAY_TYPE_NORMAL), _normal_form(text)),
+        F.element_at(
+            _map(periods.DAY_TYPE_NORMAL), _normal_form(text) if normal is None else normal
+        ),
     )
 
 
-def canonical_time_of_day(text: Column) -> Column:
-    """The canonical time of day a spelling names, else null (contract.periods)."""
+def canonical_time_of_day(text: Column, normal: Column | None = None) -> Column:
+    """The canonical time of day a spelling names, else null (contract.periods). `normal`: the
+    text's normal form when already computed (see `_normal_unless_written`)."""
     return F.coalesce(
         F.element_at(_map(periods.TIME_OF_DAY_AS_WRITTEN), text),
-        F.element_at(_map(periods.TIME_OF_DAY_NORMAL), _normal_form(text)),
+        F.element_at(
+            _map(periods.TIME_OF_DAY_NORMAL), _normal_form(text) if normal is None else normal
+        ),
     )
+
+
+def _normal_unless_written(text: Column) -> Column:
+    """The text's normal form, or null when it is a spelling as the exports write it, of either
+    kind: a Date Range part is looked up as both kinds, and the normal form (two regex
+    replacements) cost 7 s per million rows when computed for each. Equivalent because no
+    spelling as written of one kind has a normal form of the other
+    (tests/glue/test_transform.py checks it)."""
+    written = (
+        F.element_at(_map(periods.DAY_TYPE_AS_WRITTEN), text).isNotNull()
+        | F.element_at(_map(periods.TIME_OF_DAY_AS_WRITTEN), text).isNotNull()
+    )
+    return F.when(~written, _normal_form(text))
 
 
 def _digits(piece: Column, widths: tuple[int, ...]) -> Column:
@@ -69,9 +91,9 @@ def _digits(piece: Column, widths: tuple[int, ...]) -> Column:
     return F.when(plain[0] | plain[1] if len(plain) == 2 else plain[0], number)
 
 
-def _date_numbers(date: Column) -> list[Column]:
-    """Month, day and year of `M/D/YYYY` (null where a piece is not plain digits)."""
-    pieces = F.split(date, "/", -1)
+def _date_numbers(pieces: Column) -> list[Column]:
+    """Month, day and year of a date's pieces (`M/D/YYYY` cut at its slashes, a column: see
+    `with_periods`), null where a piece is not plain digits."""
     whole = F.size(pieces) == 3
     return [
         F.when(whole, _digits(pieces.getItem(0), (1, 2))),
@@ -85,36 +107,53 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
     period names of their `date_range` (or the daily export's Date when `single_date`), a Day Of
     Week or Time Of Day column naming its part when the rows have one.
 
-    A few projections, each using the previous one's results by name: built as one expression,
-    every use of a piece would be a copy of its whole tree, which Catalyst then spends seconds
-    optimizing and Spark may evaluate more than once."""
+    A few projections, each using the previous one's results by name, and every cut (`split`)
+    a column of its own: built as one expression, every use of a piece is a copy of its whole
+    tree, which Spark evaluates again for each use inside a `when` (no common subexpression is
+    shared into a conditional branch). Measured on 1M rows: the start date's numbers alone took
+    8 s as one expression, against well under 1 s cut in steps. Spark keeps two projections
+    apart when merging them would repeat a costly expression (the `CollapseProject` rule)."""
     value = F.col(c.DATE_RANGE)
     if single_date:
-        start = end = F.btrim(value, F.lit(SPACE_TAB))
-        shape = F.lit(True)
+        date = F.btrim(value, F.lit(SPACE_TAB))
+        cuts = rows.select("*", F.split(date, "/", -1).alias(_CUTS[0]))
+        start_cut = end_cut = F.col(_CUTS[0])
+        shape: Column = F.lit(True)
         parts: list[Column] = [F.lit(None).cast("string")] * 2
     else:
-        cut = F.split(value, ",", -1)
-        dates = F.split(cut.getItem(0), "-", -1)
-        start = F.btrim(dates.getItem(0), F.lit(SPACE_TAB))
-        end = F.btrim(dates.getItem(1), F.lit(SPACE_TAB))
+        by_comma = rows.select("*", F.split(value, ",", -1).alias(_BY_COMMA))
+        cut = F.col(_BY_COMMA)
+        by_dash = by_comma.select("*", F.split(cut.getItem(0), "-", -1).alias(_BY_DASH))
+        dates = F.col(_BY_DASH)
+        cuts = by_dash.select(
+            "*",
+            *(
+                F.split(F.btrim(dates.getItem(i), F.lit(SPACE_TAB)), "/", -1).alias(name)
+                for i, name in enumerate(_CUTS)
+            ),
+        )
+        start_cut, end_cut = (F.col(name) for name in _CUTS)
         shape = (F.size(dates) == 2) & (F.size(cut) <= 3)
         parts = [F.when(F.size(cut) > i, F.btrim(cut.getItem(i), F.lit(SPACE_TAB))) for i in (1, 2)]
-    numbers = _date_numbers(start) + _date_numbers(end)
-    pieces = rows.select(
+    numbers = _date_numbers(start_cut) + _date_numbers(end_cut)
+    pieces = cuts.select(
         "*",
         *(n.alias(name) for n, name in zip(numbers, _PIECES, strict=True)),
         *(p.alias(name) for p, name in zip(parts, _PARTS, strict=True)),
         F.coalesce(shape, F.lit(False)).alias(_SHAPE),
-    )
+    ).drop(_BY_COMMA, _BY_DASH, *_CUTS)
 
     p1, p2 = (F.col(name) for name in _PARTS)
-    named = pieces.select(
+    normals = pieces.select(
+        "*", *(_normal_unless_written(p).alias(n) for p, n in zip((p1, p2), _NORMALS, strict=True))
+    )
+    n1, n2 = (F.col(name) for name in _NORMALS)
+    named = normals.select(
         "*",
-        canonical_day_type(p1).alias(_NAMES[0]),
-        canonical_time_of_day(p1).alias(_NAMES[1]),
-        canonical_day_type(p2).alias(_NAMES[2]),
-        canonical_time_of_day(p2).alias(_NAMES[3]),
+        canonical_day_type(p1, n1).alias(_NAMES[0]),
+        canonical_time_of_day(p1, n1).alias(_NAMES[1]),
+        canonical_day_type(p2, n2).alias(_NAMES[2]),
+        canonical_time_of_day(p2, n2).alias(_NAMES[3]),
     )
 
     # Each part names the days or the time of day, the first of each kind wins, a part naming
@@ -157,5 +196,5 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
         & F.coalesce(F.col(START_DATE) <= F.col(END_DATE), F.lit(False))
     )
     return parsed.select("*", valid.alias(VALID)).drop(
-        *_PIECES, *_PARTS, _SHAPE, *_NAMES, "_dr_named"
+        *_PIECES, *_PARTS, _SHAPE, *_NORMALS, *_NAMES, "_dr_named"
     )

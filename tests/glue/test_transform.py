@@ -99,6 +99,17 @@ DATES = [
 ]
 
 
+def test_no_spelling_as_written_of_one_kind_has_a_normal_form_of_the_other():
+    # glue.date_range skips the normal form (a regex) for spellings as written: exact only so.
+    from contract import periods
+
+    for written, other_normal in (
+        (periods.DAY_TYPE_AS_WRITTEN, periods.TIME_OF_DAY_NORMAL),
+        (periods.TIME_OF_DAY_AS_WRITTEN, periods.DAY_TYPE_NORMAL),
+    ):
+        assert not [s for s in written if periods.normal_form(s) in other_normal]
+
+
 @pytest.mark.parametrize(
     ("values", "single_date", "parse"),
     [(DATE_RANGES, False, parse_date_range), (DATES, True, parse_date)],
