@@ -103,7 +103,7 @@ def steps(
         import lake.runtime.engine  # noqa: F401
 
     timed("python imports", imports)
-    from contract.table import create_table_sql
+    from contract.table import create_table_sql, register_partitions_statements
     from lake.asl import TaskRequest
     from lake.aws.glue import GlueStartJobRun
     from lake.aws.spark import local_spark_session
@@ -153,11 +153,17 @@ def steps(
         manifest = json.loads(
             lake_home.object_path(s.curated_bucket, f"manifests/cold-{run}.json").read_text()
         )
-        statement = manifest["register_partitions_sql"]
-        timed(
-            f"register {run}",
-            lambda statement=statement: run_sql(spark, statement, s.database),
-        )
+        partitions = [
+            {k: p[k] for k in ("city", "year", "month", "day")}
+            for p in manifest["partitions_written"]
+        ]
+        statements = register_partitions_statements(s.database, s.table, partitions)
+
+        def register(statements=statements):
+            for statement in statements:
+                run_sql(spark, statement, s.database)
+
+        timed(f"register {run}", register)
     return timings
 
 

@@ -185,7 +185,7 @@ def _stage(
     log_event(
         "read planned",
         **context,
-        read="split" if survey.splittable else "multiLine (a quoted field spans lines)",
+        read=survey.read,
         splits=survey.splits,
     )
     with parse_bounds(args.source_key):

@@ -41,6 +41,12 @@ class LineSurvey:
     splittable: bool
     first_rows: dict[int, int] = field(default_factory=lambda: {0: 0})
     splits: int = 1
+    why: str = "every line a whole record"
+
+    @property
+    def read(self) -> str:
+        """How the file is read, and why: for the job's log."""
+        return f"{'split' if self.splittable else 'multiLine'} ({self.why})"
 
 
 def _unsafe(line: Column) -> Column:
@@ -63,7 +69,11 @@ def survey_lines(spark: SparkSession, source_path: str) -> LineSurvey:
     """Survey the plain CSV at `source_path` (its first counted line is the header). The text
     read splits the file exactly as the CSV read will (both are Spark's file scan of one
     splittable file, so the same splits land in the same partitions); lines are cut at LF only,
-    so a CR shows where it sits."""
+    so a CR shows where it sits. A file Spark would read in one split anyway is not surveyed:
+    the multiLine read is then just as parallel, and the survey's pass (about half a second
+    for a small file) is saved."""
+    if _one_split(spark, source_path):
+        return LineSurvey(splittable=False, why="one split: nothing to read in parallel")
     text = spark.read.option("lineSep", "\n").text(source_path)
     line = F.col("value")
     per_split = (
@@ -83,8 +93,19 @@ def survey_lines(spark: SparkSession, source_path: str) -> LineSurvey:
         .collect()  # one row per split: a 2 GB file in 128 MB splits gives 16
     )
     if not per_split or any(row["unsafe"] for row in per_split):
-        return LineSurvey(splittable=False)
+        return LineSurvey(splittable=False, why="a line may hold part of a quoted field")
     return LineSurvey(True, first_rows(per_split), len(per_split))
+
+
+def _one_split(spark: SparkSession, source_path: str) -> bool:
+    """True when Spark's file scan reads the whole file as one split: a file of at most
+    `spark.sql.files.openCostInBytes` (4 MB by default), since a split is never cut smaller
+    than that nor larger than `maxPartitionBytes` (Spark's FilePartition.maxSplitBytes:
+    https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html#other-configuration-options)."""
+    conf = spark._jsparkSession.sessionState().conf()
+    path = spark._jvm.org.apache.hadoop.fs.Path(source_path)
+    size = path.getFileSystem(spark._jsc.hadoopConfiguration()).getFileStatus(path).getLen()
+    return size <= min(conf.filesOpenCostInBytes(), conf.filesMaxPartitionBytes())
 
 
 def first_rows(per_split: list) -> dict[int, int]:

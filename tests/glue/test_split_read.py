@@ -144,7 +144,22 @@ def test_a_quoted_line_break_sends_the_file_to_the_multiline_read(spark, tmp_pat
 def test_the_survey_refuses_any_line_that_may_not_be_a_whole_record(spark, tmp_path, line):
     path = tmp_path / "odd.csv"
     path.write_text("a,b,c\n1,2,3\n" + line + "\n4,5,6\n", encoding="utf-8", newline="")
-    assert not survey_lines(spark, str(path)).splittable
+    with split_every(spark, 8):
+        survey = survey_lines(spark, str(path))
+    assert (survey.splittable, survey.why) == (False, "a line may hold part of a quoted field")
+
+
+def test_a_file_read_in_one_split_anyway_is_not_surveyed(spark, tmp_path):
+    # GIVEN a clean file smaller than the smallest split Spark cuts (openCostInBytes, 4 MB)
+    path = tmp_path / "small.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5,6\n", encoding="utf-8", newline="")
+    # THEN it is read multiLine, as parallel as a split read of it would be
+    assert (
+        survey_lines(spark, str(path)).read == "multiLine (one split: nothing to read in parallel)"
+    )
+    # AND with smaller splits the same file is surveyed and read split
+    with split_every(spark, 8):
+        assert survey_lines(spark, str(path)).read == "split (every line a whole record)"
 
 
 def test_the_job_reads_a_big_clean_file_split_and_writes_one_file_per_partition(spark, tmp_path):
