@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from py4j.java_gateway import java_import
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -273,6 +274,7 @@ def classified_rows(
     (measured: the rejects pass of a 1M-row file took 3 min instead of 10 s)."""
     for key, value in SQL_SETTINGS.items():
         spark.conf.set(key, value)
+    _import_functions_by_name(spark)
     split = survey is not None and survey.splittable
     raw = read_export(spark, source_path, export_schema(header), multi_line=not split)
     read = rows.numbered(raw, survey if split else None).observe(
@@ -286,6 +288,15 @@ def classified_rows(
     return classified.observe(
         counting.verdicts, *rows.verdict_counts(classified), *rows.city_range(classified)
     )
+
+
+def _import_functions_by_name(spark: SparkSession) -> None:
+    """Let Py4J find `functions` by its full name. Every `pyspark.sql.functions` call looks the
+    class up by its simple name, and Py4J then tries each package PySpark imports, where each
+    miss searches all of Spark's jars: 1.4 ms per `F.lit` here, 0.55 ms with this import. The
+    job builds its checks with a few thousand such calls, which took about a second of a small
+    file's warm run (measured with Java Flight Recorder)."""
+    java_import(spark.sparkContext._jvm, "org.apache.spark.sql.functions")
 
 
 def _normalized(uri: str) -> str:
