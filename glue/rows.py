@@ -136,7 +136,9 @@ _WIDE_WHITESPACE = sorted(ord(ch) for ch in v.WHITESPACE if ord(ch) > 32)
 def _starts_with_non_space(value: Column) -> Column:
     """True when the first character is surely not whitespace (so the value is not blank)."""
     first = F.ascii(value)  # code point of the first character; 0 for ""
-    return F.coalesce((first > 32) & ~first.isin(_WIDE_WHITESPACE), F.lit(False))
+    # An array literal parsed in one Py4J call: `isin` took about 100 calls per column.
+    wide = F.expr(f"array({', '.join(map(str, _WIDE_WHITESPACE))})")
+    return F.coalesce((first > 32) & ~F.array_contains(wide, first), F.lit(False))
 
 
 def _strip(value: Column) -> Column:
