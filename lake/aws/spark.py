@@ -33,9 +33,9 @@ logger.datanucleus.level = error
 # A 1.3 GB export is read in about 20 splits: work for both cores to the end, each task small.
 # (Spark's default is 128 MB: https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html)
 SPLIT_BYTES = "64m"
-# The job shuffles by start date: a file of 10 dates hashed into 4 partitions keeps one core busy
-# alone at the end. More partitions spread the dates evenly; adaptive execution merges the small
-# ones back (https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html#coalescing-post-shuffle-partitions).
+# Queries' shuffles: a few tasks per core, which adaptive execution merges when small
+# (https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html#coalescing-post-shuffle-partitions).
+# The job's shuffle by start date sets its own, larger, number (glue.job.DATE_BUCKETS).
 SHUFFLE_PER_CORE = 8
 
 
