@@ -33,9 +33,11 @@ logger.datanucleus.level = error
 # A 1.3 GB export is read in about 20 splits: work for both cores to the end, each task small.
 # (Spark's default is 128 MB: https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html)
 SPLIT_BYTES = "64m"
-# Queries' shuffles: a few tasks per core, which adaptive execution merges when small
+# Shuffles: a few tasks per core, which adaptive execution merges when small
 # (https://spark.apache.org/docs/3.5.1/sql-performance-tuning.html#coalescing-post-shuffle-partitions).
-# The job's shuffle by start date sets its own, larger, number (glue.job.DATE_BUCKETS).
+# The Glue job, for its shuffle by start date, raises the initial number in the session it runs
+# in (glue.job.DATE_BUCKETS); in the engine's shared session, later queries start from it too,
+# and adaptive execution merges those buckets back the same way.
 SHUFFLE_PER_CORE = 8
 
 

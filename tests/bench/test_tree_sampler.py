@@ -12,7 +12,7 @@ from bench.harness import TreeSampler
 # A parent holding 300 MB that forks a helper every 0.2 s; each helper lives 0.1 s. A fork shares
 # the parent's pages, so each helper's RSS shows most of them.
 PARENT = """
-import os, sys, time
+import os, time
 held = bytearray(300 * 2**20)
 for i in range(0, len(held), 4096):
     held[i] = 1
