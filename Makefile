@@ -16,6 +16,10 @@ TOOLS_VENV := .venv-tools
 TOOLS_PINS := $(shell sed -n '/^tools = \[/,/\]/p' pyproject.toml | cksum | cut -d' ' -f1)
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(TOOLS_PINS)
 CHECKOV := $(TOOLS_VENV)/bin/checkov
+# The local runtime's Hadoop file system without a `chmod` process per file it writes
+# (lake/aws/java; lake/aws/spark.py uses the jar when it is there), compiled against pyspark's jars.
+LOCAL_FS_JAVA := lake/aws/java/movementlake/NioLocalFileSystem.java
+LOCAL_FS_JAR := build/local-fs.jar
 
 # jsii (under aws-cdk-lib) warns loudly about Node versions it has not tested; the warning is noise here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -27,11 +31,11 @@ export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
 .PHONY: run test tools lint format bench bench-quick synth bootstrap deploy destroy backfill check-java check-node clean
 
-run: $(STAMP) check-java
+run: $(STAMP) $(LOCAL_FS_JAR) check-java
 	$(BIN)/lake demo
 
 # The tool venv too: tests/infra runs checkov on the synthesized template.
-test: $(STAMP) $(NODE_STAMP) $(TOOLS_STAMP) check-java check-node
+test: $(STAMP) $(LOCAL_FS_JAR) $(NODE_STAMP) $(TOOLS_STAMP) check-java check-node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 tools: $(TOOLS_STAMP)
@@ -49,10 +53,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) check-java
+bench: $(STAMP) $(LOCAL_FS_JAR) check-java
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-quick: $(STAMP) check-java
+bench-quick: $(STAMP) $(LOCAL_FS_JAR) check-java
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 # Deployment (see the README's "Run it on AWS"). `make synth` needs no AWS credentials; cdk-nag's
@@ -103,6 +107,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+$(LOCAL_FS_JAR): $(LOCAL_FS_JAVA) $(STAMP)
+	@command -v javac >/dev/null || { echo "ERROR: javac not found. Install a JDK 17 (e.g. 'apt-get install openjdk-17-jdk-headless'), not only its runtime."; exit 1; }
+	@rm -rf build/local-fs && mkdir -p build/local-fs
+	javac --release 17 -nowarn -d build/local-fs -cp "$$($(BIN)/python -c 'import pathlib, pyspark; print(pathlib.Path(pyspark.__file__).parent / "jars")')/*" $(LOCAL_FS_JAVA)
+	jar cf $@ -C build/local-fs .
+
 $(TOOLS_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found. Install Python 3.11."; exit 1; }
 	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
@@ -124,4 +134,4 @@ check-node:
 	@command -v node >/dev/null || { echo "ERROR: Node.js not found. The AWS CDK needs Node 18 or newer: install it (e.g. 'apt-get install nodejs npm')."; exit 1; }
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log
+	rm -rf $(VENV) $(TOOLS_VENV) build node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log

@@ -1,9 +1,10 @@
-"""Where a warm run's fixed cost goes: building the job's DataFrame (py4j calls), Catalyst's
-analysis and optimization, physical planning, then the write (which plans again and runs).
+"""Where a warm run's fixed cost goes: the line survey, building the job's DataFrame (py4j
+calls, each `select` analysed eagerly), Catalyst's analysis and optimization, physical
+planning, the write (which plans again and runs), and the footers' count of rows per partition.
 
-    python -m bench.plan_cost --rows 10000 --runs 4
+    python -m bench.plan_cost --rows 20000 --runs 6
 
-On a small file the write is mostly planning: this is the floor of a warm run whatever the size.
+On a small file the run is mostly planning: this is the floor of a warm run whatever the size.
 The first run also loads classes and compiles; read the later ones."""
 
 from __future__ import annotations
@@ -15,50 +16,64 @@ import tempfile
 import time
 from pathlib import Path
 
-from pyspark.sql import Observation
-
 from bench.inputs import InputSpec, ensure_input
 from bench.suite import OUT
-from glue import job, transform
+from glue import job, rows
+from glue.lines import survey_lines
 from glue.object_store import storage_for
-from glue.read import export_schema, read_header
+from glue.partition import PARTITION_NAMES
+from glue.read import read_header, recognised_format
 from lake.aws.spark import local_spark_session
 
 KEY = "travel_times/bench-city/plan-cost.csv"
+STEPS = ("survey", "build", "analyze", "optimize", "physical", "write", "footers")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=6)
     args = parser.parse_args()
     source = str(ensure_input(InputSpec(args.rows), OUT / "inputs"))
     work = Path(tempfile.mkdtemp(prefix="plan-cost-"))
     try:
         spark = local_spark_session(work / "home")
-        schema = export_schema(read_header(storage_for(source), source, KEY), KEY)
-        print("run  build s  analyze s  optimize s  physical s  write s")
+        storage = storage_for(source)
+        header = read_header(storage, source, KEY)
+        recognised = recognised_format(header, KEY)
+        print("run  " + "  ".join(f"{step:>8}" for step in STEPS) + "   total s")
         for run in range(args.runs):
-            t0 = time.perf_counter()
-            observed = job.classified_rows(spark, source, schema, Observation(f"plan_cost_{run}"))
-            table = transform.sorted_for_parquet(
-                transform.table_rows(observed, KEY, "bench-city", dt.datetime.now(dt.UTC))
+            marks = [time.perf_counter()]
+            survey = survey_lines(spark, source)
+            marks.append(time.perf_counter())
+            counting = job.Counting(f"plan_cost_{run}")
+            classified = job.classified_rows(spark, source, header, recognised, counting, survey)
+            table = rows.sorted_for_parquet(
+                rows.table_rows(
+                    classified,
+                    KEY,
+                    "bench-city",
+                    dt.datetime.now(dt.UTC),
+                    recognised.format.name,
+                    with_source_row=True,
+                )
             )
-            t1 = time.perf_counter()
+            marks.append(time.perf_counter())
             execution = table._jdf.queryExecution()  # the JVM's plan, as `explain` sees it
-            execution.analyzed()
-            t2 = time.perf_counter()
-            execution.optimizedPlan()
-            t3 = time.perf_counter()
-            execution.executedPlan()
-            t4 = time.perf_counter()
-            table.write.mode("overwrite").parquet(str(work / "out"))
-            t5 = time.perf_counter()
-            print(
-                f"{run:3d}  {t1 - t0:7.2f}  {t2 - t1:9.2f}  {t3 - t2:10.2f}  {t4 - t3:10.2f}"
-                f"  {t5 - t4:7.2f}",
-                flush=True,
-            )
+            for phase in (execution.analyzed, execution.optimizedPlan, execution.executedPlan):
+                phase()
+                marks.append(time.perf_counter())
+            out = str(work / f"out-{run}")
+            table.write.partitionBy(*PARTITION_NAMES).parquet(out)
+            counting.counts()
+            marks.append(time.perf_counter())
+            spark.read.schema(rows.TABLE_SCHEMA).parquet(out).groupBy(
+                *PARTITION_NAMES
+            ).count().collect()
+            marks.append(time.perf_counter())
+            steps = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+            cells = "  ".join(f"{s:8.2f}" for s in steps)
+            print(f"{run:3d}  {cells}  {marks[-1] - marks[0]:8.2f}", flush=True)
         spark.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

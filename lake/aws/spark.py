@@ -39,6 +39,12 @@ SPLIT_BYTES = "64m"
 # in (glue.job.DATE_BUCKETS); in the engine's shared session, later queries start from it too,
 # and adaptive execution merges those buckets back the same way.
 SHUFFLE_PER_CORE = 8
+# Hadoop's local file system sets the mode of each file and folder it creates through a `chmod`
+# process (pyspark ships no Hadoop native library); this one, built by `make` from lake/aws/java,
+# sets it through Java NIO: a warm run of a small export went from 2.86 s to 2.48 s (median of
+# 10). Without the jar (a checkout not built by `make`), Hadoop's own is used.
+LOCAL_FS_JAR = Path(__file__).resolve().parents[2] / "build" / "local-fs.jar"
+LOCAL_FS_CLASS = "movementlake.NioLocalFileSystem"
 
 
 def local_spark_session(
@@ -86,6 +92,11 @@ def local_spark_session(
         )
         .enableHiveSupport()
     )
+    if LOCAL_FS_JAR.is_file():
+        # (local mode: the executors run in the driver's JVM, on its class path)
+        builder = builder.config("spark.driver.extraClassPath", str(LOCAL_FS_JAR)).config(
+            "spark.hadoop.fs.file.impl", LOCAL_FS_CLASS
+        )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
