@@ -16,10 +16,14 @@ TOOLS_VENV := .venv-tools
 TOOLS_PINS := $(shell sed -n '/^tools = \[/,/\]/p' pyproject.toml | cksum | cut -d' ' -f1)
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(TOOLS_PINS)
 CHECKOV := $(TOOLS_VENV)/bin/checkov
-# The local runtime's Hadoop file system without a `chmod` process per file it writes
-# (lake/aws/java; lake/aws/spark.py uses the jar when it is there), compiled against pyspark's jars.
+# What the local runtime's JVM uses when it is there (lake/aws/spark.py), built into the venv:
+# the Hadoop file system without a `chmod` process per file it writes (lake/aws/java, compiled
+# against pyspark's jars) and the archive of the classes a first upload loads (AppCDS).
+LAKE_SHARE := $(VENV)/share/movement-lake
 LOCAL_FS_JAVA := lake/aws/java/movementlake/NioLocalFileSystem.java
-LOCAL_FS_JAR := build/local-fs.jar
+LOCAL_FS_JAR := $(LAKE_SHARE)/local-fs.jar
+CLASS_ARCHIVE := $(LAKE_SHARE)/classes.jsa
+JVM_BUILT := $(LOCAL_FS_JAR) $(CLASS_ARCHIVE)
 
 # jsii (under aws-cdk-lib) warns loudly about Node versions it has not tested; the warning is noise here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -31,11 +35,11 @@ export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
 .PHONY: run test tools lint format bench bench-quick synth bootstrap deploy destroy backfill check-java check-node clean
 
-run: $(STAMP) $(LOCAL_FS_JAR) check-java
+run: $(STAMP) $(JVM_BUILT) check-java
 	$(BIN)/lake demo
 
 # The tool venv too: tests/infra runs checkov on the synthesized template.
-test: $(STAMP) $(LOCAL_FS_JAR) $(NODE_STAMP) $(TOOLS_STAMP) check-java check-node
+test: $(STAMP) $(JVM_BUILT) $(NODE_STAMP) $(TOOLS_STAMP) check-java check-node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 tools: $(TOOLS_STAMP)
@@ -53,10 +57,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) $(LOCAL_FS_JAR) check-java
+bench: $(STAMP) $(JVM_BUILT) check-java
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-quick: $(STAMP) $(LOCAL_FS_JAR) check-java
+bench-quick: $(STAMP) $(JVM_BUILT) check-java
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 # Deployment (see the README's "Run it on AWS"). `make synth` needs no AWS credentials; cdk-nag's
@@ -109,9 +113,15 @@ $(STAMP): pyproject.toml
 
 $(LOCAL_FS_JAR): $(LOCAL_FS_JAVA) $(STAMP)
 	@command -v javac >/dev/null || { echo "ERROR: javac not found. Install a JDK 17 (e.g. 'apt-get install openjdk-17-jdk-headless'), not only its runtime."; exit 1; }
-	@rm -rf build/local-fs && mkdir -p build/local-fs
-	javac --release 17 -nowarn -d build/local-fs -cp "$$($(BIN)/python -c 'import pathlib, pyspark; print(pathlib.Path(pyspark.__file__).parent / "jars")')/*" $(LOCAL_FS_JAVA)
-	jar cf $@ -C build/local-fs .
+	@rm -rf $(LAKE_SHARE)/local-fs && mkdir -p $(LAKE_SHARE)/local-fs
+	javac --release 17 -nowarn -d $(LAKE_SHARE)/local-fs -cp "$$($(BIN)/python -c 'import pathlib, pyspark; print(pathlib.Path(pyspark.__file__).parent / "jars")')/*" $(LOCAL_FS_JAVA)
+	jar cf $@ -C $(LAKE_SHARE)/local-fs .
+
+# About a minute, once: a small upload in a scratch home, in a JVM that archives its classes.
+$(CLASS_ARCHIVE): $(LOCAL_FS_JAR) $(STAMP) lake/aws/class_archive.py
+	@$(MAKE) --no-print-directory check-java
+	$(BIN)/python -m lake.aws.class_archive $@ > $(LAKE_SHARE)/class-archive.log 2>&1 || { tail -20 $(LAKE_SHARE)/class-archive.log; exit 1; }
+	@tail -1 $(LAKE_SHARE)/class-archive.log
 
 $(TOOLS_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found. Install Python 3.11."; exit 1; }
@@ -134,4 +144,4 @@ check-node:
 	@command -v node >/dev/null || { echo "ERROR: Node.js not found. The AWS CDK needs Node 18 or newer: install it (e.g. 'apt-get install nodejs npm')."; exit 1; }
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) build node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log
+	rm -rf $(VENV) $(TOOLS_VENV) node_modules cdk.out .lake .pytest_cache spark-warehouse metastore_db derby.log

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import shutil
 import tempfile
 import time
@@ -71,7 +72,7 @@ def main() -> None:
                 *PARTITION_NAMES
             ).count().collect()
             marks.append(time.perf_counter())
-            steps = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+            steps = [b - a for a, b in itertools.pairwise(marks)]
             cells = "  ".join(f"{s:8.2f}" for s in steps)
             print(f"{run:3d}  {cells}  {marks[-1] - marks[0]:8.2f}", flush=True)
         spark.stop()
