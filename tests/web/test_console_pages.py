@@ -12,7 +12,7 @@ from lake.ui.graph import COLOURS
 from lake.ui.timeline import FAILED, SUCCEEDED
 from lake.ui.web.execution_view import short_reason
 
-from .web_support import Browserless, finished, latin1_export
+from .web_support import Browserless, finished, latin1_export, wait_for
 
 
 def a_failed_upload(lake, tmp_path, name: str = "q2.csv") -> str:
@@ -96,8 +96,9 @@ def test_stop_is_refused_for_an_execution_that_has_ended(quiet_web, quiet_lake, 
 
 def test_the_alerts_page_shows_the_mails_sent(quiet_web, quiet_lake, tmp_path):
     name = a_failed_upload(quiet_lake, tmp_path)
+    # The alert is sent after the execution ends (its status change reaches the alert rule).
+    [alert] = wait_for(quiet_lake.alerts, 30, "the alert of the failed execution")
     html = Browserless(quiet_web.url).text("/alerts")
-    [alert] = quiet_lake.alerts()
     assert str(markupsafe.escape(alert["subject"])) in html
     assert f'href="/executions/{name}"' in html
     assert "Failed state: Validate" in html
