@@ -118,9 +118,9 @@ $(LOCAL_FS_JAR): $(LOCAL_FS_JAVA) $(STAMP)
 	jar cf $@ -C $(LAKE_SHARE)/local-fs .
 
 # About a minute, once: a small upload in a scratch home, in a JVM that archives its classes.
-$(CLASS_ARCHIVE): $(LOCAL_FS_JAR) $(STAMP) lake/aws/class_archive.py
+$(CLASS_ARCHIVE): $(LOCAL_FS_JAR) $(STAMP) lake/runtime/class_archive.py
 	@$(MAKE) --no-print-directory check-java
-	$(BIN)/python -m lake.aws.class_archive $@ > $(LAKE_SHARE)/class-archive.log 2>&1 || { tail -20 $(LAKE_SHARE)/class-archive.log; exit 1; }
+	$(BIN)/python -m lake.runtime.class_archive $@ > $(LAKE_SHARE)/class-archive.log 2>&1 || { tail -20 $(LAKE_SHARE)/class-archive.log; exit 1; }
 	@tail -1 $(LAKE_SHARE)/class-archive.log
 
 $(TOOLS_STAMP):

@@ -50,7 +50,7 @@ LOCAL_FS_JAR = BUILT / "local-fs.jar"
 LOCAL_FS_CLASS = "movementlake.NioLocalFileSystem"
 # - An archive of the classes a first upload loads, parsed and verified (AppCDS,
 #   https://docs.oracle.com/en/java/javase/17/vm/class-data-sharing.html), written by
-#   `python -m lake.aws.class_archive`. Every JVM maps it instead of loading those classes from
+#   `python -m lake.runtime.class_archive`. Every JVM maps it instead of loading those classes from
 #   the jars: a cold start's JVM 4.7 -> 3.3 s, its first transform 20.5 -> 16.9 s, the catalog
 #   7.0 -> 6.1 s (bench.cold_start, one run each). The JVM checks that it matches its class path
 #   and jars and silently does without it when it does not.
@@ -75,7 +75,7 @@ def local_spark_session(
 ) -> SparkSession:
     """Get (or create) this process's SparkSession with its catalog and warehouse under `home`,
     on `cores` cores (default: all of the machine's). `archive_classes_to`: the JVM writes the
-    classes it loaded there when it exits (`lake.aws.class_archive`)."""
+    classes it loaded there when it exits (`lake.runtime.class_archive`)."""
     home = Path(home).resolve()
     catalog = home / "catalog"
     catalog.mkdir(parents=True, exist_ok=True)

@@ -1,41 +1,43 @@
 """Write the JVM class archive that every local SparkSession maps (`lake.aws.spark.CLASS_ARCHIVE`):
 
-    python -m lake.aws.class_archive [ARCHIVE]
+    python -m lake.runtime.class_archive [ARCHIVE]
 
 `make` runs it once per installation. It trains the archive on what a first `lake upload` does:
-in a scratch lake home, the real upload of a small generated export (the workflow, the Glue job,
-the catalog, the partition registration), then a query, in a JVM that writes the classes it
-loaded to ARCHIVE when it exits."""
+in a scratch lake home, the upload of a small export through the workflow (Validate, the Glue
+job, the catalog, the partition registration), then a query, in a JVM that writes the classes
+it loaded to ARCHIVE when it exits."""
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from lake.aws.spark import CLASS_ARCHIVE, local_spark_session
-from lake.home import HOME_ENV
+from lake.home import LakeHome
+from lake.runtime.api import Lake
+from lake.runtime.warm_up import write_warm_up_export
 
 TRAINING_ROWS = 2_000
+TRAINING_KEY = "travel_times/bogota/class-archive-training.csv"
 
 
 def write_class_archive(archive: Path) -> None:
-    from lake.ui.cli import main
-    from lake.ui.generate import generate
-
     archive.parent.mkdir(parents=True, exist_ok=True)
     archive.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="lake-class-archive-") as scratch:
-        home = Path(scratch) / "home"
-        os.environ[HOME_ENV] = str(home)
-        os.environ["LAKE_NO_DAEMON"] = "1"  # the engine in this process, on the session below
-        spark = local_spark_session(home, archive_classes_to=archive)
-        export = generate(Path(scratch) / "training.csv", rows=TRAINING_ROWS, city="bogota").path
-        if main(["upload", str(export), "--city", "bogota"]) != 0:
-            raise SystemExit("the training upload failed: no class archive written")
-        main(["query", "SELECT count(*) FROM travel_times"])
+        home = LakeHome.at(Path(scratch) / "home").ensure()
+        # The engine below (this process's own) finds this session: the one JVM of the process.
+        spark = local_spark_session(home.root, archive_classes_to=archive)
+        export = write_warm_up_export(Path(scratch) / "training.csv", TRAINING_ROWS)
+        with Lake(home) as lake:
+            name = lake.upload(export, TRAINING_KEY)
+            while (status := lake.execution(name).status) == "RUNNING":
+                time.sleep(0.2)
+            if status != "SUCCEEDED":
+                raise SystemExit(f"the training upload ended {status}: no class archive written")
+            lake.query(f"SELECT count(*) FROM `{home.settings.table}`")
         # The JVM writes the archive as it exits: stop it and wait for that.
         jvm = spark.sparkContext._gateway.proc
         spark.stop()
