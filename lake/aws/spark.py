@@ -51,9 +51,9 @@ LOCAL_FS_CLASS = "movementlake.NioLocalFileSystem"
 # - An archive of the classes a first upload loads, parsed and verified (AppCDS,
 #   https://docs.oracle.com/en/java/javase/17/vm/class-data-sharing.html), written by
 #   `python -m lake.runtime.class_archive`. Every JVM maps it instead of loading those classes from
-#   the jars: a cold start's JVM 4.7 -> 3.3 s, its first transform 20.5 -> 16.9 s, the catalog
-#   7.0 -> 6.1 s (bench.cold_start, one run each). The JVM checks that it matches its class path
-#   and jars and silently does without it when it does not.
+#   the jars: a cold start's JVM 4.7 -> 3.2 s, its first transform 20.5 -> 18.7 s, the catalog
+#   7.0 -> 6.0 s (bench.cold_start, one run each); a first upload end to end 36.3 -> 29.6 s. The
+#   JVM checks that it matches its class path and jars and silently does without it when not.
 CLASS_ARCHIVE = BUILT / "classes.jsa"
 
 
