@@ -33,10 +33,12 @@ def write_class_archive(archive: Path) -> None:
         export = write_warm_up_export(Path(scratch) / "training.csv", TRAINING_ROWS)
         with Lake(home) as lake:
             name = lake.upload(export, TRAINING_KEY)
-            while (status := lake.execution(name).status) == "RUNNING":
+            while not (record := lake.execution(name)).finished:
                 time.sleep(0.2)
-            if status != "SUCCEEDED":
-                raise SystemExit(f"the training upload ended {status}: no class archive written")
+            if record.status != "SUCCEEDED":
+                raise SystemExit(
+                    f"the training upload ended {record.status}: no class archive written"
+                )
             lake.query(f"SELECT count(*) FROM `{home.settings.table}`")
         # The JVM writes the archive as it exits: stop it and wait for that.
         jvm = spark.sparkContext._gateway.proc
