@@ -50,11 +50,11 @@ def _hwm_bytes(pid: int) -> int:
     return 0
 
 
-# A descendant younger than this is not counted. The JVM starts helpers (Hadoop's `chmod` for
-# each file the job writes) with posix_spawn, whose child shares the JVM's memory until it
-# execs: a sample in that window counted the JVM twice (a warm 10M-row run "peaked" at 4.6 GB
-# while the JVM's own peak, sampled alone, was 2.4 GB). No process this young holds memory
-# worth counting.
+# A descendant younger than this is not counted. The JVM starts helpers with posix_spawn (Hadoop's
+# `chmod` for each file the job writes, when it runs without lake/aws/java's file system), whose
+# child shares the JVM's memory until it execs: a sample in that window counted the JVM twice
+# (a warm 10M-row run "peaked" at 4.6 GB while the JVM's own peak, sampled alone, was 2.4 GB).
+# No process this young holds memory worth counting.
 SPAWN_GRACE_S = 0.5
 
 

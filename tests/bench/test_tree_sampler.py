@@ -1,5 +1,6 @@
 """The benchmark's memory sampler counts a process tree's memory once, however often the tree
-starts short-lived helpers (a JVM spawns `chmod` for each file it writes)."""
+starts short-lived helpers (a JVM without lake/aws/java's file system spawns `chmod` for each
+file it writes)."""
 
 import subprocess
 import sys
