@@ -40,12 +40,26 @@ def text_of(browser, css: str) -> str:
 def press(browser, css: str, timeout: float = 60) -> None:
     """Click a button that loads another page, and return once the old page is gone: a click
     does not wait for the page it causes, so reading straight after it can read the old one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def old_page_gone(_browser) -> bool:
+        # selenium's `staleness_of`, plus the other way Chromium reports a node of a page that
+        # has gone away: "Node with given id does not belong to the document" (an unknown error,
+        # not a stale element reference, when the check falls between the two pages).
+        try:
+            old_page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" not in str(e.msg):
+                raise
+            return True
+        return False
 
     old_page = browser.find_element(*by("html"))
     browser.find_element(*by(css)).click()
-    WebDriverWait(browser, timeout).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(browser, timeout).until(old_page_gone)
 
 
 def shown_text(browser, css: str, timeout: float = 30) -> str:
