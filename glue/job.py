@@ -290,7 +290,8 @@ def classified_rows(
     read = rows.numbered(raw, survey if split else None).observe(
         counting.read, F.count(F.lit(1)).alias("rows")
     )
-    distinct = rows.distributed_by_start_date(read, recognised).observe(
+    one_task = survey is not None and survey.small
+    distinct = rows.distributed_by_start_date(read, recognised, one_task).observe(
         counting.distinct, F.count(F.lit(1)).alias("rows")
     )
     logical = rows.logical_rows(distinct, recognised)

@@ -42,6 +42,9 @@ class LineSurvey:
     first_rows: dict[int, int] = field(default_factory=lambda: {0: 0})
     splits: int = 1
     why: str = "every line a whole record"
+    # A file Spark reads in one split: one task holds all its rows, and spreading them over the
+    # cores would cost more than their checks (`glue.rows.distributed_by_start_date`).
+    small: bool = False
 
     @property
     def read(self) -> str:
@@ -73,7 +76,9 @@ def survey_lines(spark: SparkSession, source_path: str) -> LineSurvey:
     the multiLine read is then just as parallel, and the survey's pass (about half a second
     for a small file) is saved."""
     if _one_split(spark, source_path):
-        return LineSurvey(splittable=False, why="one split: nothing to read in parallel")
+        return LineSurvey(
+            splittable=False, why="one split: nothing to read in parallel", small=True
+        )
     text = spark.read.option("lineSep", "\n").text(source_path)
     line = F.col("value")
     per_split = (

@@ -111,6 +111,25 @@ def test_a_split_read_gives_exactly_the_multiline_reads_rows_and_rejects(spark, 
     assert {r[rows.SOURCE_ROW] for r in whole[1]} >= {len(lines) - 2}  # the later duplicate goes
 
 
+def test_a_small_file_is_checked_in_its_one_task_with_the_spread_reads_rows(spark, tmp_path):
+    # GIVEN an export with rejects, duplicates, quoted commas and doubled quotes, of one split
+    path = tmp_path / "small.csv"
+    _tricky_export(path, crlf=False)
+    survey = survey_lines(spark, str(path))
+    assert survey.small and not survey.splittable
+    # WHEN it is read as the job reads a small file: its rows stay in the task that read them
+    counting = Counting(uuid.uuid4().hex)
+    header = read_header(storage_for(str(path)), str(path), KEY)
+    classified = classified_rows(
+        spark, str(path), header, recognise(header, source=KEY), counting, survey
+    )
+    # THEN Spark plans no shuffle for it
+    plan = classified._jdf.queryExecution().executedPlan().toString()
+    assert "Exchange" not in plan
+    # AND it gives the very table, rejects and counts of the rows spread by start date
+    assert _outcome(spark, path, survey) == _outcome(spark, path, None)
+
+
 def test_a_quoted_line_break_sends_the_file_to_the_multiline_read(spark, tmp_path):
     # GIVEN an export whose origin name holds a line break inside quotes, and a short row after
     path = tmp_path / "multiline.csv"
