@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from botocore.response import StreamingBody
 
 from glue.object_store import VersionGone, local_version_id, version_path
 from lake.asl import TaskFailure, TaskRequest
@@ -168,6 +167,9 @@ class LocalS3Client:
             else:
                 data = f.read()
         meta["ContentLength"] = len(data)
+        # (imported here: it pulls in urllib3, a tenth of a second every `lake` command would pay)
+        from botocore.response import StreamingBody
+
         meta["Body"] = StreamingBody(io.BytesIO(data), len(data))
         return meta
 
