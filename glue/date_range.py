@@ -16,6 +16,7 @@ from contract import columns as c
 from contract import periods
 from contract.table import quote_string
 from contract.values import MAX_YEAR, MIN_YEAR
+from glue.built_once import per_context
 
 # The columns `with_periods` adds: dates null for an invalid value, names null when absent,
 # `date_range_valid` false (never null) unless everything parses.
@@ -116,47 +117,72 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
     shared into a conditional branch). Measured on 1M rows: the start date's numbers alone took
     8 s as one expression, against well under 1 s cut in steps. Spark keeps two projections
     apart when merging them would repeat a costly expression (the `CollapseProject` rule)."""
+    for added, dropped in _projections(
+        single_date, c.DAY_OF_WEEK in rows.columns, c.PERIOD in rows.columns
+    ):
+        rows = rows.select("*", *added)
+        if dropped:
+            rows = rows.drop(*dropped)
+    return rows
+
+
+@per_context
+def _projections(
+    single_date: bool, has_day_of_week: bool, has_period: bool
+) -> list[tuple[list[Column], tuple[str, ...]]]:
+    """`with_periods`' projections in order: the columns each adds, and those it then drops."""
+    steps: list[tuple[list[Column], tuple[str, ...]]] = []
     value = F.col(c.DATE_RANGE)
     if single_date:
         date = F.btrim(value, F.lit(SPACE_TAB))
-        cuts = rows.select("*", F.split(date, "/", -1).alias(_CUTS[0]))
+        steps.append(([F.split(date, "/", -1).alias(_CUTS[0])], ()))
         start_cut = end_cut = F.col(_CUTS[0])
         shape: Column = F.lit(True)
         parts: list[Column] = [F.lit(None).cast("string")] * 2
     else:
-        by_comma = rows.select("*", F.split(value, ",", -1).alias(_BY_COMMA))
+        steps.append(([F.split(value, ",", -1).alias(_BY_COMMA)], ()))
         cut = F.col(_BY_COMMA)
-        by_dash = by_comma.select("*", F.split(cut.getItem(0), "-", -1).alias(_BY_DASH))
+        steps.append(([F.split(cut.getItem(0), "-", -1).alias(_BY_DASH)], ()))
         dates = F.col(_BY_DASH)
-        cuts = by_dash.select(
-            "*",
-            *(
-                F.split(F.btrim(dates.getItem(i), F.lit(SPACE_TAB)), "/", -1).alias(name)
-                for i, name in enumerate(_CUTS)
-            ),
+        steps.append(
+            (
+                [
+                    F.split(F.btrim(dates.getItem(i), F.lit(SPACE_TAB)), "/", -1).alias(name)
+                    for i, name in enumerate(_CUTS)
+                ],
+                (),
+            )
         )
         start_cut, end_cut = (F.col(name) for name in _CUTS)
         shape = (F.size(dates) == 2) & (F.size(cut) <= 3)
         parts = [F.when(F.size(cut) > i, F.btrim(cut.getItem(i), F.lit(SPACE_TAB))) for i in (1, 2)]
     numbers = _date_numbers(start_cut) + _date_numbers(end_cut)
-    pieces = cuts.select(
-        "*",
-        *(n.alias(name) for n, name in zip(numbers, _PIECES, strict=True)),
-        *(p.alias(name) for p, name in zip(parts, _PARTS, strict=True)),
-        F.coalesce(shape, F.lit(False)).alias(_SHAPE),
-    ).drop(_BY_COMMA, _BY_DASH, *_CUTS)
+    steps.append(
+        (
+            [
+                *(n.alias(name) for n, name in zip(numbers, _PIECES, strict=True)),
+                *(p.alias(name) for p, name in zip(parts, _PARTS, strict=True)),
+                F.coalesce(shape, F.lit(False)).alias(_SHAPE),
+            ],
+            (_BY_COMMA, _BY_DASH, *_CUTS),
+        )
+    )
 
     p1, p2 = (F.col(name) for name in _PARTS)
-    normals = pieces.select(
-        "*", *(_normal_unless_written(p).alias(n) for p, n in zip((p1, p2), _NORMALS, strict=True))
+    steps.append(
+        ([_normal_unless_written(p).alias(n) for p, n in zip((p1, p2), _NORMALS, strict=True)], ())
     )
     n1, n2 = (F.col(name) for name in _NORMALS)
-    named = normals.select(
-        "*",
-        canonical_day_type(p1, n1).alias(_NAMES[0]),
-        canonical_time_of_day(p1, n1).alias(_NAMES[1]),
-        canonical_day_type(p2, n2).alias(_NAMES[2]),
-        canonical_time_of_day(p2, n2).alias(_NAMES[3]),
+    steps.append(
+        (
+            [
+                canonical_day_type(p1, n1).alias(_NAMES[0]),
+                canonical_time_of_day(p1, n1).alias(_NAMES[1]),
+                canonical_day_type(p2, n2).alias(_NAMES[2]),
+                canonical_time_of_day(p2, n2).alias(_NAMES[3]),
+            ],
+            (),
+        )
     )
 
     # Each part names the days or the time of day, the first of each kind wins, a part naming
@@ -171,10 +197,10 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
     day_type = F.coalesce(d1, day2)
     time_of_day = F.coalesce(time1, time2)
     names_ok = F.lit(True)
-    if c.DAY_OF_WEEK in rows.columns:
+    if has_day_of_week:
         day_type = canonical_day_type(F.col(c.DAY_OF_WEEK))
         names_ok = names_ok & day_type.isNotNull()
-    if c.PERIOD in rows.columns:
+    if has_period:
         time_of_day = canonical_time_of_day(F.col(c.PERIOD))
         names_ok = names_ok & time_of_day.isNotNull()
 
@@ -185,19 +211,24 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
         # outside the contract's.
         return F.when(year.between(MIN_YEAR, MAX_YEAR), F.make_date(year, month, day))
 
-    parsed = named.select(
-        "*",
-        date(sy, sm, sd).alias(START_DATE),
-        date(ey, em, ed).alias(END_DATE),
-        day_type.alias(DAY_TYPE),
-        time_of_day.alias(TIME_OF_DAY),
-        F.coalesce(parts_ok & names_ok, F.lit(False)).alias("_dr_named"),
+    steps.append(
+        (
+            [
+                date(sy, sm, sd).alias(START_DATE),
+                date(ey, em, ed).alias(END_DATE),
+                day_type.alias(DAY_TYPE),
+                time_of_day.alias(TIME_OF_DAY),
+                F.coalesce(parts_ok & names_ok, F.lit(False)).alias("_dr_named"),
+            ],
+            (),
+        )
     )
     valid = (
         F.col(_SHAPE)
         & F.col("_dr_named")
         & F.coalesce(F.col(START_DATE) <= F.col(END_DATE), F.lit(False))
     )
-    return parsed.select("*", valid.alias(VALID)).drop(
-        *_PIECES, *_PARTS, _SHAPE, *_NORMALS, *_NAMES, "_dr_named"
+    steps.append(
+        ([valid.alias(VALID)], (*_PIECES, *_PARTS, _SHAPE, *_NORMALS, *_NAMES, "_dr_named"))
     )
+    return steps

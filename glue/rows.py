@@ -29,6 +29,7 @@ from contract import values as v
 from contract.formats import Recognised
 from glue import date_range as dr
 from glue import lines
+from glue.built_once import per_context
 from glue.lines import LineSurvey
 from glue.partition import PARTITION_NAMES
 
@@ -182,13 +183,19 @@ def classify(rows: DataFrame, single_date: bool = False) -> DataFrame:
     The dates and periods are parsed first (`with_periods`, its own projections), then the checks
     and casts are one projection, in which Spark computes a value used twice once. Typed values
     are only meaningful for valid rows; rejects keep the raw text."""
-    kept = [F.col(f"`{name}`") for name in rows.columns]
-    present = set(rows.columns)
+    columns = tuple(rows.columns)
+    return dr.with_periods(rows, single_date).select(*_classified(columns))
+
+
+@per_context
+def _classified(columns: tuple[str, ...]) -> list[Column]:
+    """`classify`'s projection of rows with `columns` (after `with_periods`)."""
+    kept = [F.col(f"`{name}`") for name in columns]
+    present = set(columns)
 
     def raw(name: str) -> Column:
         return F.col(name) if name in present else F.lit(None).cast("string")
 
-    rows = dr.with_periods(rows, single_date)
     numbers = [*c.MOVEMENT_ID_COLUMNS, *c.NUMBER_COLUMNS]
     # Most values are plain integers: they need neither stripping nor a regex. Spark evaluates
     # the other branch of a `when` (and the right side of `|`, `&`) only when it is needed.
@@ -256,11 +263,11 @@ def classify(rows: DataFrame, single_date: bool = False) -> DataFrame:
     first_broken = F.least(*(F.when(breaks[name], i) for i, name in enumerate(verdicts)))
     reason = F.element_at(F.array(*map(F.lit, verdicts)), first_broken + 1)
 
-    return rows.select(
+    return [
         *kept,
         reason.alias(REJECT_REASON),
         *(value.alias(name) for name, value in typed.items()),
-    )
+    ]
 
 
 def verdict_counts(classified: DataFrame) -> list[Column]:
