@@ -71,7 +71,7 @@ class WarmWorker:
     def __init__(
         self,
         home: Path,
-        driver_memory: str = "2g",
+        driver_memory: str | None = None,
         shuffle_partitions: int | None = None,
         java_options: str = "",
         code_root: Path = PROJECT_ROOT,
@@ -86,9 +86,9 @@ class WarmWorker:
             "bench.warm_worker",
             "--home",
             str(home),
-            "--driver-memory",
-            driver_memory,
         ]
+        if driver_memory:  # (else the runtime's own, lake.aws.spark.DRIVER_MEMORY)
+            cmd += ["--driver-memory", driver_memory]
         if shuffle_partitions:
             cmd += ["--shuffle-partitions", str(shuffle_partitions)]
         if cores:

@@ -53,7 +53,7 @@ class Plan:
     cold_pause_s: float = 5.0  # a person's next command comes a little later
     burst_files: int = 50
     burst_rows: int = 2_000
-    driver_memory: str = "2g"
+    driver_memory: str | None = None  # the runtime's own (lake.aws.spark.DRIVER_MEMORY)
     java_options: str = ""  # JDK_JAVA_OPTIONS for ours, cold and warm (e.g. JIT flags)
     warm_conf: dict[str, str] = field(default_factory=dict)
     out: Path = OUT

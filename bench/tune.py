@@ -65,7 +65,7 @@ def measure(
             log(f"starting worker {v.name} {v.worker or ''}")
             workers[v.name] = WarmWorker(
                 workdir / f"home-{v.name}",
-                driver_memory=v.worker.get("driver_memory", "2g"),
+                driver_memory=v.worker.get("driver_memory"),
                 shuffle_partitions=int(v.worker["shuffle_partitions"])
                 if "shuffle_partitions" in v.worker
                 else None,

@@ -29,7 +29,9 @@ def _private_stdout():
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", required=True, help="lake home of this worker's session")
-    parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument(
+        "--driver-memory", default=None, help="spark.driver.memory (default: the runtime's)"
+    )
     parser.add_argument("--shuffle-partitions", type=int, default=None)
     parser.add_argument("--cores", type=int, default=None, help="local[N] (default: all)")
     args = parser.parse_args(argv)
@@ -37,13 +39,13 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     from glue import job as glue_job  # imported here: the import itself is part of startup
-    from lake.aws.spark import local_spark_session
+    from lake.aws.spark import DRIVER_MEMORY, local_spark_session
 
     spark = local_spark_session(
         Path(args.home),
         app_name="movement-lake-bench-warm",
         shuffle_partitions=args.shuffle_partitions,
-        driver_memory=args.driver_memory,
+        driver_memory=args.driver_memory or DRIVER_MEMORY,
         cores=args.cores,
     )
     spark.range(1).count()  # the first action starts the executors' thread pool

@@ -34,7 +34,7 @@ def _local_session():
             SparkSession.builder.appName("movement-lake-ingest")
             .master("local[*]")
             # The local runtime's limits (lake/aws/spark.py): memory bounded whatever the size.
-            .config("spark.driver.memory", "2g")
+            .config("spark.driver.memory", "1g")
             .config("spark.sql.files.maxPartitionBytes", "64m")
             .config("spark.sql.shuffle.partitions", str(8 * (os.cpu_count() or 2)))
             .config("spark.sql.adaptive.enabled", "true")
