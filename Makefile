@@ -109,6 +109,10 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# Bytecode for the project's own modules (pip compiles only what it installs): every `lake`
+	@# command imports about a hundred, 0.2 s of compiling each time where Python may not write
+	@# its cache (PYTHONDONTWRITEBYTECODE, as on CI).
+	$(BIN)/python -m compileall -q -j 0 contract functions glue lake settings.py
 	@touch $@
 
 $(LOCAL_FS_JAR): $(LOCAL_FS_JAVA) $(STAMP)

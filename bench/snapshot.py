@@ -9,6 +9,7 @@ The harness itself (bench/) always comes from the working tree."""
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import shutil
 import subprocess
@@ -71,6 +72,10 @@ def take(target: Path, source: str = "head") -> dict:
         destination = target / path.relative_to(PROJECT_ROOT)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, destination)
+    # Bytecode, as an installed package has it (`make` compiles the checkout's): else each
+    # `lake` process of the upload benchmarks compiled about a hundred modules (0.2 s) where
+    # Python may not write its cache (PYTHONDONTWRITEBYTECODE).
+    compileall.compile_dir(target, quiet=1)
     digest = hashlib.sha256()
     for path in _files(target, (*UNDER_TEST, *HARNESS)):
         digest.update(str(path.relative_to(target)).encode() + path.read_bytes())
