@@ -1,7 +1,7 @@
 """Warming the engine up while nobody waits: the SparkSession at once, then the catalog, then,
-when no request and no execution has come for a moment, a few runs of the real Glue script on a
+when no request and no execution has come for a moment, a few runs of the real Glue job on a
 small export in a scratch folder and a query, so that the next upload finds the job's code
-compiled (the JVM's JIT too). Never competes with real work."""
+compiled (the JVM's JIT too). Gives way to real work at once."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-WARM_UP_AFTER_QUIET_S = 1.0
+WARM_UP_AFTER_QUIET_S = 0.5
 WARM_UP_ROWS = 5_000
 WARM_UP_RUNS = 3
 WARM_UP_JOB_GROUP = "lake-engine-warm-up"
@@ -70,45 +70,36 @@ def warm_up(engine: Any, quiet: Callable[[], bool], stop: threading.Event) -> No
 
 
 def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]) -> bool:
-    """One run of the real Glue script through the local Glue integration (and its run queue),
-    on a generated export, writing only under `scratch`. It gives way to real work: its Spark
-    jobs run in a job group of their own, cancelled as soon as a request or an execution
-    comes (False then: the run did not finish)."""
-    from lake.asl import TaskFailure, TaskRequest
-    from lake.aws.glue import GlueStartJobRun
+    """One run of the Glue job (`glue.job.run`, what the script calls) on a generated export,
+    writing only under `scratch`. It gives way to real work: its Spark jobs run in a job group
+    of their own, cancelled as soon as a request or an execution comes (False then: the run did
+    not finish).
+
+    Not a Glue job run: it takes no turn in the job's run queue, so a real run starts at once
+    instead of waiting for a cancelled warm-up to unwind (up to 2 s measured, when the cancel
+    came while the warm-up was building its DataFrame). Its last steps meanwhile share the
+    cores with the real run."""
+    from glue import logs as job_logs
+    from glue.job import JobArguments
+    from glue.job import run as run_job
+    from lake.aws.logs import ROUTING_STREAM, logging_to
 
     settings = engine.home.settings
     source = scratch / "raw" / "travel_times" / "bogota" / "warm-up.csv"
     if not source.exists():
         write_warm_up_export(source, WARM_UP_ROWS)
     curated = scratch / f"curated-{run}"
-    glue = GlueStartJobRun(
-        engine.home,
-        engine.glue_script,
-        engine.session,
-        defaults={
-            "--curated_path": curated.as_uri() + "/",
-            "--database": settings.database,
-            "--table": settings.table,
-            "--reject_threshold": str(settings.reject_threshold),
-        },
+    arguments = JobArguments(
+        source_path=source.as_uri(),
+        source_key="travel_times/bogota/warm-up.csv",
+        curated_path=curated.as_uri() + "/",
+        manifest_path=(curated / "manifests" / "warm-up.json").as_uri(),
+        database=settings.database,
+        table=settings.table,
+        reject_threshold=settings.reject_threshold,
     )
-    request = TaskRequest(
-        resource="arn:aws:states:::glue:startJobRun.sync",
-        parameters={
-            "JobName": settings.transform_job_name,
-            "Arguments": {
-                "--source_path": source.as_uri(),
-                "--source_key": "travel_times/bogota/warm-up.csv",
-                # (in the curated bucket, as the job requires: its statements sit beside it)
-                "--manifest_path": (curated / "manifests" / "warm-up.json").as_uri(),
-            },
-        },
-        state_name="Transform",
-        context={"Execution": {"Name": "engine-warm-up"}},
-        timeout_seconds=None,
-    )
-    context = engine.session().sparkContext
+    spark = engine.session()
+    context = spark.sparkContext
     # (a job group is this thread's: Spark pins Python threads to JVM threads)
     context.setJobGroup(WARM_UP_JOB_GROUP, "warm-up", interruptOnCancel=True)
     finished = threading.Event()
@@ -123,15 +114,16 @@ def _warm_up_run(engine: Any, scratch: Path, run: int, quiet: Callable[[], bool]
 
     threading.Thread(target=give_way, name="warm-up-gives-way", daemon=True).start()
     try:
-        glue(request)
-    except TaskFailure:
+        job_logs.configure_logging(ROUTING_STREAM)  # as the Glue integration runs the script
+        with logging_to(scratch / "warm-up.log"):  # (the scratch folder goes when warm)
+            run_job(spark, arguments)
+    except Exception:
         if not gave_way.is_set():
             raise
     finally:
         finished.set()
         for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
             context.setLocalProperty(key, None)  # this thread's later jobs are no warm-up's
-        engine.home.execution_log("engine-warm-up").unlink(missing_ok=True)
     return not gave_way.is_set()
 
 

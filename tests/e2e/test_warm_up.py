@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from lake.aws.glue import JobRunQueue, local_max_concurrent_runs
 from lake.runtime.engine import Engine
 from lake.runtime.warm_up import WARM_UP_ROWS, _warm_up_run
 
@@ -34,6 +35,24 @@ def test_a_warm_up_run_runs_the_real_job_in_a_scratch_folder_only(lake_home, spa
         curated = lake_home.bucket_path(lake_home.settings.curated_bucket)
         assert not list(curated.rglob("*.parquet"))  # the lake is untouched
         assert not lake_home.execution_log("engine-warm-up").exists()
+
+
+def test_a_warm_up_run_takes_no_turn_in_the_glue_jobs_run_queue(lake_home, spark, tmp_path):
+    # GIVEN the job's run queue, watched while a warm-up run goes on
+    queue = JobRunQueue.for_job(
+        lake_home.settings.transform_job_name, local_max_concurrent_runs(lake_home.settings)
+    )
+    running_seen = []
+
+    def quiet() -> bool:  # (asked every 0.1 s while the run goes on)
+        running_seen.append(queue.running)
+        return True
+
+    with Engine(lake_home, spark_factory=lambda root: spark) as engine:
+        # WHEN a warm-up run goes to its end
+        assert _in_a_thread(lambda: _warm_up_run(engine, tmp_path / "scratch", 0, quiet=quiet))
+    # THEN no Glue run was running meanwhile: a real run would have started at once
+    assert running_seen and set(running_seen) == {0}
 
 
 def test_a_warm_up_run_gives_way_to_real_work(lake_home, spark, tmp_path):
