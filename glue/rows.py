@@ -82,8 +82,9 @@ def distributed_by_start_date(
 
     `one_task` (a small file, read by one task): the rows stay in that task, which then writes
     every partition's one file, with no shuffle. Spark plans no exchange for rows in one
-    partition (`coalesce(1)`), and so no stage boundary and no adaptive re-planning either: on a
-    warm engine, a 20k-row run spent about half a second on these, more than its checks."""
+    partition (`coalesce(1)`), and so no stage boundary and no adaptive re-planning either: a
+    20k-row run waited 0.55 s between its two stages on an engine one run warm, 0.18 s when
+    warm (Spark's event log), for a shuffle that had nothing to spread."""
     date = F.col(source_column(recognised.positions[c.DATE_RANGE]))
     start = F.substring_index(date, "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
     keys = [
