@@ -9,7 +9,8 @@ served warm by it. It:
 - warms up while nobody waits: the SparkSession at once, then the catalog (a first Glue run
   does not wait for it: the job does not use it), then, when no request and no execution has
   come for a moment, a few runs of the real Glue job on a small export in a scratch folder
-  (cancelled as soon as work comes) and a query, so that the next upload finds the job's code compiled (the JVM's JIT too);
+  (cancelled as soon as work comes) and a query, so that the next upload finds the job's code
+  compiled (the JVM's JIT too);
 - stops when idle (no request and no running execution) for `--idle-timeout` (default 15 min,
   LAKE_IDLE_TIMEOUT; 0 never), on `lake stop`, or on SIGTERM/SIGINT: it stops taking requests,
   lets running executions finish (queued ones that never began end interrupted, to be
