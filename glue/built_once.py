@@ -21,15 +21,16 @@ Built = TypeVar("Built")
 def per_context(builder: Callable[..., Built]) -> Callable[..., Built]:
     """Memoize `builder(*key)` (hashable arguments that decide everything it builds) for the
     active SparkContext; a new context (its JVM objects are another's) starts afresh."""
-    state: dict[str, object] = {"context": None}
+    built_for: SparkContext | None = None
     built: dict[tuple[Hashable, ...], Built] = {}
 
     @functools.wraps(builder)
     def cached(*key: Hashable) -> Built:
+        nonlocal built_for
         context = SparkContext._active_spark_context
-        if state["context"] is not context:
+        if built_for is not context:
             built.clear()
-            state["context"] = context
+            built_for = context
         if key not in built:  # (two threads may both build it: the same value, harmless)
             built[key] = builder(*key)
         return built[key]
