@@ -65,3 +65,37 @@ def test_a_warm_up_run_gives_way_to_real_work(lake_home, spark, tmp_path):
         assert time.monotonic() - began < 60
         # and the session serves the next job as usual
         assert engine.query("SELECT 1 AS one").rows == [(1,)]
+
+
+def test_a_warm_up_run_stops_building_its_dataframe_when_real_work_comes(
+    lake_home, spark, tmp_path, monkeypatch
+):
+    # GIVEN a request that comes while the warm-up builds its DataFrame on the driver (between
+    # two Spark jobs, where cancelling the job group stops nothing)
+    from glue import rows
+    from lake.runtime.warm_up import WARM_UP_JOB_GROUP
+
+    request_came, request_seen, reached = threading.Event(), threading.Event(), []
+    classify = rows.classify
+
+    def quiet() -> bool:
+        if request_came.is_set():
+            request_seen.set()
+        return not request_came.is_set()
+
+    def classify_while_a_request_comes(*args, **kwargs):
+        reached.append(True)
+        request_came.set()
+        assert request_seen.wait(30)  # the run's watcher has seen it
+        return classify(*args, **kwargs)
+
+    monkeypatch.setattr(rows, "classify", classify_while_a_request_comes)
+    tracker = spark.sparkContext.statusTracker()
+    jobs_before = set(tracker.getJobIdsForGroup(WARM_UP_JOB_GROUP))
+    with Engine(lake_home, spark_factory=lambda root: spark) as engine:
+        # WHEN the warm-up run goes on
+        assert not _in_a_thread(lambda: _warm_up_run(engine, tmp_path / "scratch", 0, quiet))
+    # THEN it stopped at the job's next step: no Spark job of its own ran after the request
+    assert reached, "the run reached its checks"
+    assert set(tracker.getJobIdsForGroup(WARM_UP_JOB_GROUP)) == jobs_before
+    assert not (tmp_path / "scratch" / "curated-0" / "manifests").exists()
