@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     DataType,
@@ -38,6 +38,7 @@ SOURCE_ROW = "source_row"  # 1 = the first data row under the header
 RAW_RECORD = "raw_record"  # the row's text, for rows Spark could not split into the columns
 CORRUPT_RECORD = "_corrupt_record"  # Spark fills it with the text of a row it cannot split
 _START_KEY = ("_start_month", "_start_day", "_start_year")
+_NTH_EQUAL = "_nth_equal"  # 1 for the first (in file order) of rows equal in every column
 TABLE_COLUMNS: tuple[str, ...] = tuple(col.name for col in c.DATA_COLUMNS)
 _SPARK_TYPES: dict[str, DataType] = {
     "bigint": LongType(),
@@ -80,6 +81,14 @@ def distributed_by_start_date(
     is written by one task (one file). The duplicate rows share the key, so dropping them needs
     no second shuffle (the key is part of what is compared).
 
+    Duplicates are dropped by sorting each task's rows (equal rows side by side, in file order)
+    and keeping the first of each run of equal rows (`row_number`, which Spark plans as a
+    streaming group limit). A hash aggregate (`groupBy` all columns, `min(source_row)`) did the
+    same, but a date's rows of a big file do not fit in a task's share of the heap: it fell
+    back to sorting after filling its hash map, and spilled both. Measured (Spark's task
+    metrics, 10M rows, 1M per date, first run of a session): the stage after the shuffle went
+    from 297 s to 222 s of task time, the run from 222 s to 176 s.
+
     `one_task` (a small file, read by one task): the rows stay in that task, which then writes
     every partition's one file, with no shuffle. Spark plans no exchange for rows in one
     partition (`coalesce(1)`), and so no stage boundary and no adaptive re-planning either: a
@@ -92,13 +101,15 @@ def distributed_by_start_date(
         for i, name in zip((1, 2, 3), _START_KEY, strict=True)
     ]
     content = [name for name in rows.columns if name != SOURCE_ROW]
-    # min, not dropDuplicates' first: which duplicate a task meets first depends on the order
-    # the shuffle delivers the splits in.
     keyed = rows.select("*", *keys)
+    # The content first: the sort's prefix is the first column's (the file's first column, an
+    # id, tells rows apart; the start date is one value in a task). Ordered by `source_row`:
+    # which duplicate a task meets first depends on the order the shuffle delivers the splits.
+    equal_rows = Window.partitionBy(*content, *_START_KEY).orderBy(SOURCE_ROW)
     return (
         (keyed.coalesce(1) if one_task else keyed.repartition(*_START_KEY))
-        .groupBy(*content, *_START_KEY)
-        .agg(F.min(SOURCE_ROW).alias(SOURCE_ROW))
+        .select("*", F.row_number().over(equal_rows).alias(_NTH_EQUAL))
+        .where(F.col(_NTH_EQUAL) == 1)
         .select(*rows.columns)
     )
 
