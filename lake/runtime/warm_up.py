@@ -139,7 +139,7 @@ def _stopping_when(gave_way: threading.Event) -> Callable[..., None]:
     the next call of one of its own functions once `gave_way` is set. Cancelling the job group
     ends Spark jobs only; between them the job builds its DataFrames on the driver, and a run
     told to give way went on doing that, sharing the two cores with the real run for up to 2 s
-    (the bench's second upload, 6.4 s against 5 s). Only calls into `glue` modules raise: never
+    (measured in a bench's second upload). Only calls into `glue` modules raise: never
     in the middle of a Py4J exchange, which would leave the thread's connection out of step.
     Python unsets a trace function that raises (https://docs.python.org/3/library/sys.html#sys.settrace),
     so the job's cleanup runs untraced."""
