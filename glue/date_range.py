@@ -37,6 +37,18 @@ _NAMES = ("_dr_d1", "_dr_t1", "_dr_d2", "_dr_t2")  # what each part names as day
 SPACE_TAB = " \t"
 
 
+def _trim_space_tab(text: Column) -> Column:
+    """`btrim(text, ' \t')`, fast. Spark trims a set of characters by looking each end
+    character up in the set as a one-character string, and from the right only after listing
+    every character's position in two new arrays (`UTF8String.trimRight`): the Date Range's four
+    trims were about a tenth of a 1M-row run's CPU (Java Flight Recorder). The plain `trim` is a
+    byte loop over spaces; what it leaves needs the set's trim only when a tab is at an end."""
+    spaces = F.trim(text)
+    return F.when(
+        spaces.startswith("\t") | spaces.endswith("\t"), F.btrim(spaces, F.lit(SPACE_TAB))
+    ).otherwise(spaces)
+
+
 def _map(mapping: dict[str, str]) -> Column:
     """`mapping` as a map literal, parsed from SQL in one call: built with `F.create_map` and one
     `F.lit` per key and value, the Date Range's lookups took about 700 Py4J calls per run."""
@@ -134,7 +146,7 @@ def _projections(
     steps: list[tuple[list[Column], tuple[str, ...]]] = []
     value = F.col(c.DATE_RANGE)
     if single_date:
-        date = F.btrim(value, F.lit(SPACE_TAB))
+        date = _trim_space_tab(value)
         steps.append(([F.split(date, "/", -1).alias(_CUTS[0])], ()))
         start_cut = end_cut = F.col(_CUTS[0])
         shape: Column = F.lit(True)
@@ -147,7 +159,7 @@ def _projections(
         steps.append(
             (
                 [
-                    F.split(F.btrim(dates.getItem(i), F.lit(SPACE_TAB)), "/", -1).alias(name)
+                    F.split(_trim_space_tab(dates.getItem(i)), "/", -1).alias(name)
                     for i, name in enumerate(_CUTS)
                 ],
                 (),
@@ -155,7 +167,7 @@ def _projections(
         )
         start_cut, end_cut = (F.col(name) for name in _CUTS)
         shape = (F.size(dates) == 2) & (F.size(cut) <= 3)
-        parts = [F.when(F.size(cut) > i, F.btrim(cut.getItem(i), F.lit(SPACE_TAB))) for i in (1, 2)]
+        parts = [F.when(F.size(cut) > i, _trim_space_tab(cut.getItem(i))) for i in (1, 2)]
     numbers = _date_numbers(start_cut) + _date_numbers(end_cut)
     steps.append(
         (
