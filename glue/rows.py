@@ -102,10 +102,14 @@ def distributed_by_start_date(
     ]
     content = [name for name in rows.columns if name != SOURCE_ROW]
     keyed = rows.select("*", *keys)
-    # The content first: the sort's prefix is the first column's (the file's first column, an
-    # id, tells rows apart; the start date is one value in a task). Ordered by `source_row`:
-    # which duplicate a task meets first depends on the order the shuffle delivers the splits.
-    equal_rows = Window.partitionBy(*content, *_START_KEY).orderBy(SOURCE_ROW)
+    # A hash of the content first: the sort compares rows by its first key's prefix before
+    # anything else, and a 64-bit hash tells nearly all rows apart there, where the file's
+    # first column (an id shared by thousands of rows) sent most comparisons on to the next
+    # strings (1M rows, the shuffle and the dedupe alone, 4 runs each after a first: 9.2-9.6 ->
+    # 7.5-8.4 CPU s; rows equal in content have equal hashes: the groups are the same). Ordered by
+    # `source_row`: which duplicate a task meets first depends on the order the shuffle delivers
+    # the splits.
+    equal_rows = Window.partitionBy(F.xxhash64(*content), *content, *_START_KEY).orderBy(SOURCE_ROW)
     return (
         (keyed.coalesce(1) if one_task else keyed.repartition(*_START_KEY))
         .select("*", F.row_number().over(equal_rows).alias(_NTH_EQUAL))
