@@ -17,6 +17,7 @@ from contract import periods
 from contract.table import quote_string
 from contract.values import MAX_YEAR, MIN_YEAR
 from glue.built_once import per_context
+from glue.stages import new_stage
 
 # The columns `with_periods` adds: dates null for an invalid value, names null when absent,
 # `date_range_valid` false (never null) unless everything parses.
@@ -129,13 +130,19 @@ def with_periods(rows: DataFrame, single_date: bool = False) -> DataFrame:
     shared into a conditional branch). Measured on 1M rows: the start date's numbers alone took
     8 s as one expression, against well under 1 s cut in steps. Spark keeps two projections
     apart when merging them would repeat a costly expression (the `CollapseProject` rule)."""
-    for added, dropped in _projections(
-        single_date, c.DAY_OF_WEEK in rows.columns, c.PERIOD in rows.columns
-    ):
+    for step in _projections(single_date, c.DAY_OF_WEEK in rows.columns, c.PERIOD in rows.columns):
+        if step is _NEW_STAGE:
+            rows = new_stage(rows)
+            continue
+        added, dropped = step
         rows = rows.select("*", *added)
         if dropped:
             rows = rows.drop(*dropped)
     return rows
+
+
+# Between `_projections`' steps: the generated code ends there (`glue.stages`).
+_NEW_STAGE: tuple[list[Column], tuple[str, ...]] = ([], ())
 
 
 @per_context
@@ -179,6 +186,7 @@ def _projections(
             (_BY_COMMA, _BY_DASH, *_CUTS),
         )
     )
+    steps.append(_NEW_STAGE)  # the cuts and numbers, then the names and dates
 
     p1, p2 = (F.col(name) for name in _PARTS)
     steps.append(

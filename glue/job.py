@@ -40,13 +40,14 @@ from glue.publish import (
 )
 from glue.read import export_schema, parse_bounds, read_export, read_header, recognised_format
 from glue.source import PinnedSource, SourceVersion, pin_source
+from glue.stages import HUGE_METHOD_LIMIT
 
 __all__ = ["JobArguments", "classified_rows", "run"]
 
 # Job-wide SQL settings: non-ANSI as on Glue 5.1 (a bad cast gives null, never fails the job);
 # Parquet timestamps as INT64 microseconds (the standard type; INT96 is deprecated); and no
-# whole-stage code over 8000 bytes of bytecode, the most the JVM compiles: the checks make one
-# large projection, which otherwise ran interpreted, about twice as slow as Spark's fallback.
+# whole-stage code over 8000 bytes of bytecode, the most the JVM compiles: a larger method ran
+# interpreted, about twice as slow as Spark's fallback (`glue.stages` keeps the checks under it).
 # The shuffle by start date hashes each date into one of 128 buckets that adaptive execution
 # then merges into tasks of a useful size; a date is never split, so each partition is still
 # one file. With the session's 16 buckets (2 cores), two dates shared a bucket in nearly every
@@ -59,7 +60,7 @@ DATE_BUCKETS = 128
 SQL_SETTINGS = {
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.codegen.hugeMethodLimit": "8000",
+    "spark.sql.codegen.hugeMethodLimit": str(HUGE_METHOD_LIMIT),
     "spark.sql.adaptive.coalescePartitions.initialPartitionNum": str(DATE_BUCKETS),
 }
 

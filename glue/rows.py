@@ -32,6 +32,7 @@ from glue import lines
 from glue.built_once import per_context
 from glue.lines import LineSurvey
 from glue.partition import PARTITION_NAMES
+from glue.stages import new_stage
 
 REJECT_REASON = "reject_reason"  # a reject reason, `no_measurement`, or null for a valid row
 SOURCE_ROW = "source_row"  # 1 = the first data row under the header
@@ -197,11 +198,12 @@ def classify(rows: DataFrame, single_date: bool = False) -> DataFrame:
     (a reject reason, `no_measurement`, or null for a valid row).
 
     The dates and periods are parsed first (`with_periods`, its own projections), then the checks
-    and casts are one projection, in which Spark computes a value used twice once. Typed values
-    are only meaningful for valid rows; rejects keep the raw text."""
+    and casts are one projection, in which Spark computes a value used twice once, in a stage
+    of generated code of their own (`glue.stages`). Typed values are only meaningful for valid
+    rows; rejects keep the raw text."""
     columns = tuple(rows.columns)
-    with_forms = rows.select("*", *_number_forms(columns))
-    return dr.with_periods(with_forms, single_date).select(*_classified(columns))
+    parsed = new_stage(dr.with_periods(rows, single_date))
+    return parsed.select("*", *_number_forms(columns)).select(*_classified(columns))
 
 
 _NUMBERS = (*c.MOVEMENT_ID_COLUMNS, *c.NUMBER_COLUMNS)
