@@ -41,9 +41,10 @@ SPACE_TAB = " \t"
 def _trim_space_tab(text: Column) -> Column:
     """`btrim(text, ' \t')`, fast. Spark trims a set of characters by looking each end
     character up in the set as a one-character string, and from the right only after listing
-    every character's position in two new arrays (`UTF8String.trimRight`): the Date Range's four
-    trims were about a tenth of a 1M-row run's CPU (Java Flight Recorder). The plain `trim` is a
-    byte loop over spaces; what it leaves needs the set's trim only when a tab is at an end."""
+    every character's position in two new arrays (`UTF8String.trimRight`). The plain `trim` is
+    a byte loop over spaces; what it leaves needs the set's trim only when a tab is at an end.
+    Measured on 1M rows, `with_periods` alone (four runs each, after a first): about 7% less
+    CPU."""
     spaces = F.trim(text)
     return F.when(
         spaces.startswith("\t") | spaces.endswith("\t"), F.btrim(spaces, F.lit(SPACE_TAB))

@@ -230,8 +230,8 @@ def _number_forms(columns: tuple[str, ...]) -> list[Column]:
 
 @per_context
 def _classified(columns: tuple[str, ...]) -> list[Column]:
-    """`classify`'s projection of rows with `columns` (after `_number_forms` and
-    `with_periods`)."""
+    """`classify`'s projection of rows with `columns` (after `with_periods` and
+    `_number_forms`)."""
     kept = [F.col(f"`{name}`") for name in columns]
     present = set(columns)
 
