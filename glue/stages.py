@@ -8,8 +8,8 @@ interpreted. Run operator by operator, each projection copies every column of ev
 new row: the checks after the shuffle (nine projections) made one piece of about 15,000 bytes,
 and those copies took about a third of their CPU (Java Flight Recorder, 1M rows). Ended in two
 more places, they make three pieces that each fit (tests/glue/test_generated_code.py checks every
-format), and the rows are copied once per piece. Measured, the job warm on 1M rows (three runs each, after a first):
-23.6 -> 20.4 s."""
+format), and the rows are copied once per piece. Measured, the job warm on 1M rows (three runs
+each, after a first): 23.6 -> 20.4 s."""
 
 from __future__ import annotations
 
