@@ -59,8 +59,8 @@ class EngineServer:
         self.on_shutdown = on_shutdown
         self.max_connections = max_connections
         self._connections = threading.BoundedSemaphore(max_connections)
-        self._active = 0  # requests running
-        self._state = threading.Lock()
+        self._active = 0  # requests running, until their reply is sent
+        self._state = threading.Condition()
         self.last_activity = time.monotonic()
         self._closed = threading.Event()
         self._sock = self._bind(home.socket_path)
@@ -129,7 +129,7 @@ class EngineServer:
                     return  # another user: not a word
                 if not self._handshake(conn):
                     return
-                while not self._closed.is_set():
+                while True:  # after close(), each request is told the engine is stopping
                     try:
                         message = protocol.receive(
                             conn,
@@ -196,8 +196,25 @@ class EngineServer:
             self._reply_error(conn, "BadRequest", f"unknown request {op!r}")
             return
         with self._state:
-            self._active += 1
-            self.last_activity = time.monotonic()
+            if self._closed.is_set():
+                stopping = True
+            else:
+                stopping = False
+                self._active += 1
+                self.last_activity = time.monotonic()
+        if stopping:
+            self._reply_error(conn, "EngineUnavailable", "the engine is stopping: try again")
+            return
+        try:
+            self._run(conn, op, args)
+        finally:
+            with self._state:
+                self._active -= 1
+                self.last_activity = time.monotonic()
+                self._state.notify_all()
+
+    def _run(self, conn: socket.socket, op: str, args: list) -> None:
+        """Run one request, with heartbeats while it runs, and send its reply."""
         outcome: dict[str, Any] = {}
         done = threading.Event()
 
@@ -219,9 +236,6 @@ class EngineServer:
                     protocol.send(conn, {"working": round(time.monotonic() - started, 1)})
                 except OSError:
                     heartbeat = False  # the client left: the request still finishes
-        with self._state:
-            self._active -= 1
-            self.last_activity = time.monotonic()
         if "ok" in outcome:
             try:
                 reply = protocol.pack({"ok": outcome["ok"]})
@@ -256,12 +270,17 @@ class EngineServer:
             return 0.0 if self._active else time.monotonic() - self.last_activity
 
     def close(self) -> None:
-        """Stop accepting (the socket is removed); requests under way finish."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
+        """Stop accepting (the socket is removed) and return once the requests under way have
+        finished and sent their replies: the owner may exit right after, and a `lake stop`
+        must still hear that it worked. A request arriving meanwhile is told to try again."""
+        with self._state:
+            if self._closed.is_set():
+                return
+            self._closed.set()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         self.home.socket_path.unlink(missing_ok=True)
         self._thread.join(timeout=5)
+        with self._state:
+            self._state.wait_for(lambda: self._active == 0)

@@ -327,3 +327,51 @@ def test_decoding_builds_nothing_but_data():
         protocol.decode({"$t": "float", "v": "__import__('os')"})
     with pytest.raises(protocol.ProtocolError, match="cannot send"):
         protocol.encode(object())
+
+
+def test_closing_returns_only_after_a_request_under_way_has_sent_its_reply(tmp_path, monkeypatch):
+    # The owner exits as soon as close() returns, so a reply sent after it is lost: `lake stop`
+    # once said the engine "went away during `shutdown`" although it had stopped cleanly.
+    home = LakeHome(tmp_path / "home").ensure()
+    lock = try_lock(home)
+    stop_asked = threading.Event()
+    close_returned = threading.Event()
+    order: list[str] = []
+
+    def on_shutdown(now: bool) -> dict:
+        stop_asked.set()  # wakes the owner, which closes the server (as lake.runtime.daemon)
+        return {"now": now}
+
+    packing = protocol.pack
+
+    def pack_after_close(message):
+        if isinstance(message, dict) and "ok" in message:
+            close_returned.wait(1.0)  # give close() every chance to return first
+            order.append("reply")
+        return packing(message)
+
+    monkeypatch.setattr(protocol, "pack", pack_after_close)
+    server = EngineServer(home, Answers(), role="daemon", on_shutdown=on_shutdown)
+    remote = RemoteEngine(home)
+    replies: list[dict] = []
+    asking = threading.Thread(target=lambda: replies.append(remote.shutdown()))
+    asking.start()
+    assert stop_asked.wait(5)
+    server.close()
+    order.append("closed")
+    close_returned.set()
+    asking.join(5)
+    remote.close()
+    lock.close()
+    assert order == ["reply", "closed"]
+    assert replies == [{"now": False}]
+
+
+def test_a_request_after_closing_is_told_the_engine_is_stopping(served):
+    home, server = served
+    remote = RemoteEngine(home)
+    assert remote.ping()["role"] == "command"
+    server.close()
+    with pytest.raises(RemoteError, match="stopping"):
+        remote.ping()
+    remote.close()
