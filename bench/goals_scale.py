@@ -53,17 +53,15 @@ def goal_cpu_per_wall(results: dict) -> Goal:
 def goal_cores(results: dict) -> Goal:
     name = f"local[2] vs local[1] speed-up >= {CORES_SPEEDUP} on 10M rows"
     cores = results.get("cores") or {}
-    target = _at(results, cores.get("rows", 0)) if cores.get("rows") else None
-    warm = _summaries(results).get((target["label"], OURS_WARM)) if target else None
-    if not cores.get("ok") or not _ok(warm):
+    if not cores.get("ok") or "local2_wall_s" not in cores:
         return Goal(name, None, cores.get("error") or "local[1] or local[2] did not run")
-    speedup = cores["local1_wall_s"] / warm["wall_s"]
+    speedup = cores["local1_wall_s"] / cores["local2_wall_s"]
     caveat = "" if cores["rows"] >= 10_000_000 else f" (measured on {cores['input']})"
     return Goal(
         name + caveat,
         speedup >= CORES_SPEEDUP,
-        f"{cores['input']}: local[1] {cores['local1_wall_s']:.1f} s, local[2] "
-        f"{warm['wall_s']:.1f} s: {speedup:.2f}x",
+        f"{cores['input']}, each in a fresh warm worker: local[1] {cores['local1_wall_s']:.1f} s"
+        f", local[2] {cores['local2_wall_s']:.1f} s: {speedup:.2f}x",
     )
 
 
