@@ -25,8 +25,7 @@ def run_cores(plan, workdir: Path, transform_results: dict, log: Log) -> dict:
     """The warm job on the largest default input in local[1] and in local[2], measured the same
     way: for each, a fresh warm worker, warmed up once on the smallest input, then timed once.
     (The transform section's warm worker is not the local[2] side: by its 10M run it has run the
-    other inputs many times, and a long-lived worker was measured slower on the same file, so
-    the ratio would mix the cores with the worker's history.)"""
+    other inputs many times, so the ratio would mix the cores with the worker's history.)"""
     from bench.ours import WarmWorker
 
     target = largest_default_input(transform_results)

@@ -196,10 +196,8 @@ class EngineServer:
             self._reply_error(conn, "BadRequest", f"unknown request {op!r}")
             return
         with self._state:
-            if self._closed.is_set():
-                stopping = True
-            else:
-                stopping = False
+            stopping = self._closed.is_set()
+            if not stopping:
                 self._active += 1
                 self.last_activity = time.monotonic()
         if stopping:
