@@ -97,6 +97,12 @@ def city_slug_suggestion(name: str) -> str:
     return slug if len(slug) >= 2 else "my-city"
 
 
+def city_folder(city: str) -> str:
+    """The folder of a city's partitions below the table root: `city=x` (a slug needs no
+    escaping)."""
+    return f"city={city}"
+
+
 def partition_path(city: str, year: int, month: int, day: int) -> str:
     """Hive-style partition folder, month and day unpadded: `city=x/year=2019/month=6/day=1`."""
-    return f"city={city}/year={year}/month={month}/day={day}"
+    return f"{city_folder(city)}/year={year}/month={month}/day={day}"

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from contract import columns as c
 from contract.errors import CityMismatch, FileNotFound, NoDataRows, TooManyRejects
 from contract.formats import Recognised
-from contract.layout import city_key, parse_source_key
+from contract.layout import city_folder, city_key, parse_source_key
 from contract.manifest import RowCounts
 from glue import rows
 from glue.arguments import JobArguments
@@ -210,12 +210,16 @@ def _stage(
             recognised.format.name,
             with_source_row=True,
         )
+        # The run's one city is a folder; Spark partitions by the date alone, which the rows
+        # are grouped by (`rows.in_write_order`): the writer sorts nothing.
+        city_column, *date_columns = PARTITION_NAMES
         (
-            rows.sorted_for_parquet(table)
+            rows.in_write_order(table, unpivoted=bool(recognised.format.periods))
+            .drop(city_column)
             .write.mode("overwrite")
-            .partitionBy(*PARTITION_NAMES)
+            .partitionBy(*date_columns)
             .option("compression", "snappy")
-            .parquet(join(staging, "table"))
+            .parquet(join(staging, "table", city_folder(city)))
         )
         counts = counting.counts()
         log_event("counted", **context, **counts.as_json())

@@ -38,7 +38,9 @@ REJECT_REASON = "reject_reason"  # a reject reason, `no_measurement`, or null fo
 SOURCE_ROW = "source_row"  # 1 = the first data row under the header
 RAW_RECORD = "raw_record"  # the row's text, for rows Spark could not split into the columns
 CORRUPT_RECORD = "_corrupt_record"  # Spark fills it with the text of a row it cannot split
-_START_KEY = ("_start_month", "_start_day", "_start_year")
+# The start date's numbers (`start_key`): for a valid Date Range, its start date's year, month and
+# day, the table partition's.
+START_KEY = ("_start_year", "_start_month", "_start_day")
 _NTH_EQUAL = "_nth_equal"  # 1 for the first (in file order) of rows equal in every column
 TABLE_COLUMNS: tuple[str, ...] = tuple(col.name for col in c.DATA_COLUMNS)
 _SPARK_TYPES: dict[str, DataType] = {
@@ -54,8 +56,9 @@ TABLE_SCHEMA = StructType(
     [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.DATA_COLUMNS]
     + [StructField(col.name, _SPARK_TYPES[col.athena_type]) for col in c.PARTITION_COLUMNS]
 )
-# Within a partition, rows sorted like this put equal values next to each other for Parquet.
-SORT_COLUMNS = ("date_range", "time_of_day", "origin_movement_id", "destination_movement_id")
+# Within a partition, the rows are written in this order (`distributed_by_start_date`), which
+# puts equal values next to each other for Parquet's encodings.
+SORT_COLUMNS = ("origin_movement_id", "destination_movement_id", "date_range")
 
 
 def source_column(position: int) -> str:
@@ -70,17 +73,28 @@ def numbered(raw: DataFrame, survey: LineSurvey | None = None) -> DataFrame:
     return lines.numbered(raw, survey or LineSurvey(splittable=False), SOURCE_ROW)
 
 
+def start_key(date_range: Column) -> list[Column]:
+    """The `START_KEY` columns of a Date Range (or the daily export's Date): the numbers of its
+    start date, cut out without a regex; for a valid value, its year, month and day."""
+    start = F.substring_index(date_range, "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
+    return [
+        F.substring_index(F.substring_index(start, "/", i), "/", -1).cast("int").alias(name)
+        for i, name in zip((3, 1, 2), START_KEY, strict=True)
+    ]
+
+
 def distributed_by_start_date(
     rows: DataFrame, recognised: Recognised, one_task: bool = False
 ) -> DataFrame:
     """The rows spread over tasks so that all rows with the same START date share one, exact
-    duplicates dropped (the first one's `source_row` kept, however the file was split).
+    duplicates dropped (the first one's `source_row` kept, however the file was split), each
+    task's rows in the order the table's files are written in, with the `START_KEY` columns.
 
     The checks are the costly part: they run after this shuffle, on every core (a multiLine
-    file is parsed by one task). The key is the start date's numbers, cut out without a regex: for a
-    valid date these are the day's month, day and year however padded, so each table partition
-    is written by one task (one file). The duplicate rows share the key, so dropping them needs
-    no second shuffle (the key is part of what is compared).
+    file is parsed by one task). The key is the start date's numbers (`start_key`), for a valid
+    date its year, month and day, so each table partition is written by one task (one file).
+    The duplicate rows share the key, so dropping them needs no second shuffle (the key is part
+    of what is compared).
 
     Duplicates are dropped by sorting each task's rows (equal rows side by side, in file order)
     and keeping the first of each run of equal rows (`row_number`, which Spark plans as a
@@ -90,41 +104,46 @@ def distributed_by_start_date(
     metrics, 10M rows, 1M per date, first run of a session): the stage after the shuffle went
     from 297 s to 222 s of task time, the run from 222 s to 176 s.
 
+    That one sort is also the table's order: by the start key (the partition, which the writer
+    needs its rows grouped by), then origin, destination and Date Range (`SORT_COLUMNS`, equal
+    values side by side for Parquet), then the rest of the row. `table_rows` takes its year,
+    month and day from the key, so Spark sees the rows already in the writer's order and sorts
+    nothing more; a second sort for Parquet went (10M rows warm, one run each after a 1M one:
+    174.1 s -> 149.8 s, 298 -> 263 CPU s in the tasks; the Parquet 1% larger). The ids are
+    compared as numbers, which tell rows apart without comparing strings. Within equal rows,
+    by `source_row`: which duplicate a task meets first depends on the order the shuffle
+    delivers the splits.
+
     `one_task` (a small file, read by one task): the rows stay in that task, which then writes
     every partition's one file, with no shuffle. Spark plans no exchange for rows in one
     partition (`coalesce(1)`), and so no stage boundary and no adaptive re-planning either: a
     20k-row run waited 0.55 s between its two stages on an engine one run warm, 0.18 s when
     warm (Spark's event log), for a shuffle that had nothing to spread."""
-    date = F.col(source_column(recognised.positions[c.DATE_RANGE]))
-    start = F.substring_index(date, "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
-    keys = [
-        F.substring_index(F.substring_index(start, "/", i), "/", -1).cast("int").alias(name)
-        for i, name in zip((1, 2, 3), _START_KEY, strict=True)
+    date_range = source_column(recognised.positions[c.DATE_RANGE])
+    ids = [
+        F.col(source_column(recognised.positions[name])).cast("bigint")
+        for name in c.MOVEMENT_ID_COLUMNS
     ]
-    content = [name for name in rows.columns if name != SOURCE_ROW]
-    keyed = rows.select("*", *keys)
-    # A hash of the content first: the sort compares rows by its first key's prefix before
-    # anything else, and a 64-bit hash tells nearly all rows apart there, where the file's
-    # first column (an id shared by thousands of rows) sent most comparisons on to the next
-    # strings (1M rows, the shuffle and the dedupe alone, 4 runs each after a first: 9.2-9.6 ->
-    # 7.5-8.4 CPU s; rows equal in content have equal hashes: the groups are the same). Ordered by
-    # `source_row`: which duplicate a task meets first depends on the order the shuffle delivers
-    # the splits.
-    equal_rows = Window.partitionBy(F.xxhash64(*content), *content, *_START_KEY).orderBy(SOURCE_ROW)
+    rest = [name for name in rows.columns if name not in (date_range, SOURCE_ROW)]
+    equal_rows = Window.partitionBy(*START_KEY, *ids, date_range, *rest).orderBy(SOURCE_ROW)
+    keyed = rows.select("*", *start_key(F.col(date_range)))
     return (
-        (keyed.coalesce(1) if one_task else keyed.repartition(*_START_KEY))
+        (keyed.coalesce(1) if one_task else keyed.repartition(*START_KEY))
         .select("*", F.row_number().over(equal_rows).alias(_NTH_EQUAL))
         .where(F.col(_NTH_EQUAL) == 1)
-        .select(*rows.columns)
+        .drop(_NTH_EQUAL)
     )
 
 
 def logical_rows(rows: DataFrame, recognised: Recognised) -> DataFrame:
     """The file's rows as logical rows (`contract.columns` fields, text), through the format's
     declaration; the daily export's rows unpivoted into one row per period (a row Spark could
-    not split stays one row, to be set aside as malformed)."""
+    not split stays one row, to be set aside as malformed). The corrupt record, `source_row` and
+    `START_KEY` are kept where the rows have them."""
     fmt = recognised.format
-    kept = [F.col(CORRUPT_RECORD), F.col(SOURCE_ROW)]
+    kept = [
+        F.col(name) for name in (CORRUPT_RECORD, SOURCE_ROW, *START_KEY) if name in rows.columns
+    ]
     fields = [
         F.col(source_column(position)).alias(name)
         for name, position in recognised.positions.items()
@@ -348,9 +367,11 @@ def table_rows(
     source_format: str,
     with_source_row: bool = False,
 ) -> DataFrame:
-    """The valid rows as the table holds them: the contract's columns and types, then the
-    partition columns (city from the key; year/month/day of the START date); `source_row` last
-    with `with_source_row`, for `sorted_for_parquet` to order ties by."""
+    """The valid rows as the table holds them, in the order they are written
+    (`distributed_by_start_date`): the contract's columns and types, then the partition columns
+    (city from the key; year/month/day of the START date, taken from `START_KEY`, which for a
+    valid row are those numbers, so that Spark knows the rows are grouped by partition already);
+    `source_row` last with `with_source_row`."""
     written_here = ("source_key", "ingested_at", "source_format")
     return (
         classified.where(F.col(REJECT_REASON).isNull())
@@ -360,9 +381,7 @@ def table_rows(
             F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
             F.lit(source_format).alias("source_format"),
             F.lit(city).alias("city"),
-            F.year("start_date").alias("year"),
-            F.month("start_date").alias("month"),
-            F.dayofmonth("start_date").alias("day"),
+            *(F.col(k).alias(n) for k, n in zip(START_KEY, PARTITION_NAMES[1:], strict=True)),
             F.col(SOURCE_ROW),
         )
         .select(
@@ -372,14 +391,18 @@ def table_rows(
     )
 
 
-def sorted_for_parquet(table: DataFrame) -> DataFrame:
-    """Rows sorted within each task by partition (as the partitioned writer needs) and then so
-    that equal values sit next to each other, which Parquet's encodings compress well; ties in
-    file order when the table carries `source_row` (then dropped), so that a file's Parquet is
-    the same however the file was split."""
-    if SOURCE_ROW not in table.columns:
-        return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS)
-    return table.sortWithinPartitions(*PARTITION_NAMES, *SORT_COLUMNS, SOURCE_ROW).drop(SOURCE_ROW)
+def in_write_order(table: DataFrame, unpivoted: bool) -> DataFrame:
+    """`table_rows(..., with_source_row=True)` as the writer takes them: grouped by partition,
+    in `SORT_COLUMNS` order within each. They are in that order already
+    (`distributed_by_start_date`), and Spark knows it, unless the format's rows were `unpivoted`
+    (one row per period, `logical_rows`): Spark's explode does not pass its input's order on, so
+    the writer would sort them by partition alone, and rows of a partition that spills could then
+    come out in any order. They are sorted here instead, ties in file order, so that a file's
+    Parquet is the same however it was split."""
+    if unpivoted:
+        keys = (*PARTITION_NAMES[1:], *SORT_COLUMNS, "time_of_day", SOURCE_ROW)
+        table = table.sortWithinPartitions(*keys)
+    return table.drop(SOURCE_ROW)
 
 
 def rejected_rows(classified: DataFrame, fields: tuple[str, ...]) -> DataFrame:

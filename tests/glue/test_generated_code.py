@@ -22,8 +22,8 @@ pytestmark = pytest.mark.spark
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_no_stage_of_the_jobs_plan_generates_a_method_too_large_to_compile(spark, tmp_path, name):
     # GIVEN an export of that format, planned as the job plans it (split read, the shuffle by
-    # start date, the checks, the table rows sorted for Parquet); adaptive execution off, so
-    # that the whole plan is there before it runs
+    # start date, the checks, the table rows in the order they are written); adaptive execution
+    # off, so that the whole plan is there before it runs
     path = tmp_path / f"{name}.csv"
     generate(path, rows=50, seed=3, export_format=name)
     with path.open(encoding="utf-8", newline="") as f:
@@ -35,7 +35,8 @@ def test_no_stage_of_the_jobs_plan_generates_a_method_too_large_to_compile(spark
     adaptive = spark.conf.get("spark.sql.adaptive.enabled")
     spark.conf.set("spark.sql.adaptive.enabled", "false")
     try:
-        plan = rows.sorted_for_parquet(table)._jdf.queryExecution().executedPlan()
+        written = rows.in_write_order(table, bool(recognised.format.periods))
+        plan = written._jdf.queryExecution().executedPlan()
     finally:
         spark.conf.set("spark.sql.adaptive.enabled", adaptive)
     # WHEN Spark generates and compiles the code of each of its stages

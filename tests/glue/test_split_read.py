@@ -24,7 +24,7 @@ from glue.job import Counting, classified_rows
 from glue.lines import LineSurvey, first_rows, survey_lines
 from glue.object_store import storage_for
 from glue.read import read_header
-from lake.ui.generate import generate
+from lake.ui.generate import FORMATS, generate
 
 pytestmark = pytest.mark.spark
 
@@ -63,8 +63,8 @@ def _tricky_export(path: Path, crlf: bool) -> None:
 
 
 def _outcome(spark, path: Path, survey: LineSurvey | None):
-    """The table rows (with source_row, in the order they would be written), the rejects and
-    the counts of one read of `path`."""
+    """The table rows (with source_row, in file order), the rejects and the counts of one read
+    of `path`."""
     storage = storage_for(str(path))
     header = read_header(storage, str(path), KEY)
     recognised = recognise(header, source=KEY)
@@ -73,10 +73,7 @@ def _outcome(spark, path: Path, survey: LineSurvey | None):
     table = rows.table_rows(
         classified, KEY, "bogota", INGESTED_AT, recognised.format.name, with_source_row=True
     )
-    ordered = table.sortWithinPartitions(
-        *rows.PARTITION_NAMES, *rows.SORT_COLUMNS, rows.SOURCE_ROW
-    ).collect()
-    table_rows = sorted((r.asDict() for r in ordered), key=lambda r: r[rows.SOURCE_ROW])
+    table_rows = sorted((r.asDict() for r in table.collect()), key=lambda r: r[rows.SOURCE_ROW])
     rejects = [
         r.asDict() for r in rows.rejected_rows(classified, recognised.format.fields()).collect()
     ]
@@ -200,6 +197,31 @@ def test_the_job_reads_a_big_clean_file_split_and_writes_one_file_per_partition(
         # (Spark sorts nulls first, and strings by code point as Python does)
         keys = [tuple((r[n] is not None, r[n]) for n in rows.SORT_COLUMNS) for r in written]
         assert keys == sorted(keys)
+
+
+def _sorts_in_the_last_write(spark) -> int:
+    """The Sort operators in the physical plan of the session's last Parquet write (Spark's SQL
+    status store keeps every query's plan, the UI off or not)."""
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    plans = [executions.apply(i).physicalPlanDescription() for i in range(executions.size())]
+    write = [p for p in plans if "InsertIntoHadoopFsRelationCommand" in p][-1]
+    tree = write.split("\n\n")[0]  # the operator tree, before each operator's details
+    return sum(1 for line in tree.splitlines() if line.lstrip(" +-:").startswith("Sort "))
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_the_job_sorts_a_files_rows_once_to_drop_duplicates_and_to_write(spark, tmp_path, name):
+    # GIVEN an export of that format, read split
+    lake = Lake(tmp_path)
+    key = f"travel_times/bogota/{name}.csv"
+    path, _ = lake.export(key, rows=300, seed=5, export_format=name)
+    with split_every(spark, 4096):
+        assert survey_lines(spark, str(path)).splittable
+        # WHEN the job runs
+        lake.run(spark, key, path)
+    # THEN its write sorts once: the sort that drops duplicates is the order written, and the
+    # writer adds none; the daily export's rows, unpivoted, are sorted once more
+    assert _sorts_in_the_last_write(spark) == (2 if FORMATS[name].periods else 1)
 
 
 def test_split_offsets_follow_the_file_when_a_partition_holds_two_splits():

@@ -250,8 +250,9 @@ def test_generated_rows_of_every_format_get_the_contracts_verdict_row_by_row(
 def test_valid_rows_are_cast_to_the_contract_types(job_spark):
     rows = [valid_row({c.ORIGIN_ID: " 0042 ", c.UPPER_TRAVEL_TIME: "", c.TRAVEL_DISTANCE: "4302"})]
     ingested_at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    logical = _logical_frame(job_spark, rows)  # (the start key as the shuffle adds it)
     table = transform.table_rows(
-        transform.classify(_logical_frame(job_spark, rows)),
+        transform.classify(logical.select("*", *transform.start_key(F.col(c.DATE_RANGE)))),
         "travel_times/x/y.csv",
         "x",
         ingested_at,
