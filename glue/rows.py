@@ -396,9 +396,9 @@ def in_write_order(table: DataFrame, unpivoted: bool) -> DataFrame:
     in `SORT_COLUMNS` order within each. They are in that order already
     (`distributed_by_start_date`), and Spark knows it, unless the format's rows were `unpivoted`
     (one row per period, `logical_rows`): Spark's explode does not pass its input's order on, so
-    the writer would sort them by partition alone, and rows of a partition that spills could then
-    come out in any order. They are sorted here instead, ties in file order, so that a file's
-    Parquet is the same however it was split."""
+    the writer would sort them by partition alone, and the rows of a partition whose sort spills
+    would come out in an order that depends on where it spilled. They are sorted here instead,
+    ties in file order, so that a file's Parquet is the same however it was split."""
     if unpivoted:
         keys = (*PARTITION_NAMES[1:], *SORT_COLUMNS, "time_of_day", SOURCE_ROW)
         table = table.sortWithinPartitions(*keys)
