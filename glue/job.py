@@ -29,7 +29,7 @@ from glue.lines import LineSurvey, survey_lines
 from glue.logs import log_event
 from glue.manifest import build_manifest, write_manifest
 from glue.object_store import ObjectStore, VersionGone, join, storage_for
-from glue.partition import PARTITION_NAMES, Partition
+from glue.partition import CITY_NAME, DATE_PARTITION_NAMES, PARTITION_NAMES, Partition
 from glue.publish import (
     Publication,
     StagedFile,
@@ -212,12 +212,11 @@ def _stage(
         )
         # The run's one city is a folder; Spark partitions by the date alone, which the rows
         # are grouped by (`rows.in_write_order`): the writer sorts nothing.
-        city_column, *date_columns = PARTITION_NAMES
         (
             rows.in_write_order(table, unpivoted=bool(recognised.format.periods))
-            .drop(city_column)
+            .drop(CITY_NAME)
             .write.mode("overwrite")
-            .partitionBy(*date_columns)
+            .partitionBy(*DATE_PARTITION_NAMES)
             .option("compression", "snappy")
             .parquet(join(staging, "table", city_folder(city)))
         )

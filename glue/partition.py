@@ -8,6 +8,9 @@ from contract.columns import PARTITION_COLUMNS
 from contract.layout import partition_path
 
 PARTITION_NAMES: tuple[str, ...] = tuple(col.name for col in PARTITION_COLUMNS)
+# One run writes one city, into that city's folder: Spark partitions its rows by the date alone.
+CITY_NAME = PARTITION_NAMES[0]
+DATE_PARTITION_NAMES = PARTITION_NAMES[1:]
 
 
 class Partition(NamedTuple):

@@ -31,7 +31,7 @@ from glue import date_range as dr
 from glue import lines
 from glue.built_once import per_context
 from glue.lines import LineSurvey
-from glue.partition import PARTITION_NAMES
+from glue.partition import DATE_PARTITION_NAMES
 from glue.stages import new_stage
 
 REJECT_REASON = "reject_reason"  # a reject reason, `no_measurement`, or null for a valid row
@@ -381,7 +381,7 @@ def table_rows(
             F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
             F.lit(source_format).alias("source_format"),
             F.lit(city).alias("city"),
-            *(F.col(k).alias(n) for k, n in zip(START_KEY, PARTITION_NAMES[1:], strict=True)),
+            *(F.col(k).alias(n) for k, n in zip(START_KEY, DATE_PARTITION_NAMES, strict=True)),
             F.col(SOURCE_ROW),
         )
         .select(
@@ -400,7 +400,7 @@ def in_write_order(table: DataFrame, unpivoted: bool) -> DataFrame:
     would come out in an order that depends on where it spilled. They are sorted here instead,
     ties in file order, so that a file's Parquet is the same however it was split."""
     if unpivoted:
-        keys = (*PARTITION_NAMES[1:], *SORT_COLUMNS, "time_of_day", SOURCE_ROW)
+        keys = (*DATE_PARTITION_NAMES, *SORT_COLUMNS, "time_of_day", SOURCE_ROW)
         table = table.sortWithinPartitions(*keys)
     return table.drop(SOURCE_ROW)
 
