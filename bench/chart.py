@@ -17,6 +17,7 @@ STYLES = {
     "ours_warm": ("tab:cyan", "o", "--"),
     "reference_pandas": ("tab:red", "s", "-"),
     "duckdb": ("tab:green", "^", "-"),
+    "spark_copy": ("tab:purple", "D", ":"),
 }
 
 

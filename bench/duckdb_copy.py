@@ -11,17 +11,16 @@ stdout line is a JSON result."""
 
 from __future__ import annotations
 
-import csv
-import gzip
 import json
 import sys
 
 import duckdb
 
+from bench.inputs import header_names
 from bench.peer_cli import peer_arguments
 from contract import columns as c
 from contract.formats import MOVEMENT_COLUMNS
-from contract.values import DATE_RANGE_PATTERN, clean_header
+from contract.values import DATE_RANGE_PATTERN
 
 GROUPS = ["sm", "sd", "sy", "em", "ed", "ey", "day_type", "time_of_day"]
 
@@ -38,14 +37,6 @@ def _literal(value: str) -> str:
 
 def _list(values: list[str]) -> str:
     return "[" + ", ".join(_literal(v) for v in values) + "]"
-
-
-def header_names(source: str) -> list[str]:
-    """The header as the contract compares it (BOM and surrounding spaces removed), so that the
-    SELECT can name columns whatever their order and spacing in the file."""
-    opener = gzip.open if source.endswith(".gz") else open
-    with opener(source, "rt", encoding="utf-8", newline="") as f:
-        return clean_header(next(csv.reader(f)))
 
 
 def copy_sql(source: str, out: str, city: str, source_key: str) -> str:

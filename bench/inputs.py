@@ -5,6 +5,8 @@ file name carries a hash of both), so a change to the generator never benchmarks
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.values import clean_header
 from settings import PROJECT_ROOT
 
 GENERATOR_SOURCE = PROJECT_ROOT / "lake" / "ui" / "generate"  # a package: all its modules
@@ -94,3 +97,11 @@ def ensure_input(spec: InputSpec, cache_dir: Path, log=print) -> Path:
         f"in {time.perf_counter() - start:.0f} s"
     )
     return path
+
+
+def header_names(source: str) -> list[str]:
+    """The header as the contract compares it (BOM and surrounding spaces removed), so that the
+    SELECT can name columns whatever their order and spacing in the file."""
+    opener = gzip.open if source.endswith(".gz") else open
+    with opener(source, "rt", encoding="utf-8", newline="") as f:
+        return clean_header(next(csv.reader(f)))

@@ -119,26 +119,39 @@ class WarmWorker:
 
     def run(self, paths: JobPaths, conf: dict[str, str] | None = None) -> Measurement:
         """Run the job once in the warm session; wall time is measured here, around the call."""
+        measured, reply = self._call({"job": paths.job_arguments(), "conf": conf or {}})
+        manifest = reply.get("manifest") or {}
+        measured.result = {"rows_written": rows_written(manifest), "manifest": manifest}
+        return measured
+
+    def copy(self, source: Path, out: Path, city: str, source_key: str) -> Measurement:
+        """Spark's floor on `source` (bench.spark_copy) in the warm session, timed as `run`."""
+        request = {"source": str(source), "out": str(out), "city": city, "source_key": source_key}
+        measured, reply = self._call({"copy": request})
+        measured.result = {"rows_written": reply.get("rows_written")}
+        return measured
+
+    def _call(self, request: dict) -> tuple[Measurement, dict]:
+        """Send one request and wait for its reply, sampling this worker's CPU and memory."""
         sampler = TreeSampler(self.proc.pid, use_hwm=False).start()
         start = time.perf_counter()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"job": paths.job_arguments(), "conf": conf or {}}) + "\n")
+        self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         reply = self._read_reply()
         wall = time.perf_counter() - start
         peak = sampler.stop()
         ok = bool(reply.get("ok"))
-        manifest = reply.get("manifest") or {}
-        return Measurement(
+        measured = Measurement(
             wall_s=wall,
             peak_rss=peak,
             cpu_s=sampler.cpu_s,
             returncode=0 if ok else 1,
-            result={"rows_written": rows_written(manifest), "manifest": manifest},
             stderr_tail=reply.get("error", "") + "\n" + reply.get("traceback", "")
             if not ok
             else "",
         )
+        return measured, reply
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from bench.duckdb_copy import _ident, _literal, header_names
+from bench.duckdb_copy import _ident, _literal
+from bench.inputs import header_names
 from contract import columns as c
 from contract.formats import MOVEMENT_COLUMNS
 from contract.values import DATE_RANGE_PATTERN

@@ -120,7 +120,8 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
     log(f"measuring the code of {code['commit']} ({code['source']}), frozen in {code_root}")
     warm = None
     warm_info = {}
-    if transform.OURS_WARM in impls:
+    in_warm_worker = [i for i in impls if i in transform.IN_WARM_WORKER]
+    if in_warm_worker:
         log("starting the warm worker (one SparkSession for all warm runs) ...")
         warm = WarmWorker(
             workdir / "warm-home",
@@ -130,17 +131,18 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
         )
         warm_info["startup_s"] = warm.startup_s
         smallest = min(specs, key=lambda s: s.rows)
-        # One untimed call first, as a watch process would have served earlier uploads.
+        # One untimed call of each first, as a watch process would have served earlier uploads.
         began = time.perf_counter()
-        transform.run_once(
-            transform.OURS_WARM,
-            smallest,
-            sources[smallest],
-            workdir,
-            warm,
-            plan.warm_conf,
-            code_root=code_root,
-        )
+        for impl in in_warm_worker:
+            transform.run_once(
+                impl,
+                smallest,
+                sources[smallest],
+                workdir,
+                warm,
+                plan.warm_conf,
+                code_root=code_root,
+            )
         warm_info["warmup_call_s"] = time.perf_counter() - began
         log(
             f"warm worker up in {warm.startup_s:.1f} s; warm-up call "

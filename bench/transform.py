@@ -21,13 +21,17 @@ OURS_COLD = "ours_cold"
 OURS_WARM = "ours_warm"
 REFERENCE = "reference_pandas"
 DUCKDB = "duckdb"
-IMPLEMENTATIONS = (OURS_COLD, OURS_WARM, REFERENCE, DUCKDB)
+SPARK_COPY = "spark_copy"
+IMPLEMENTATIONS = (OURS_COLD, OURS_WARM, REFERENCE, DUCKDB, SPARK_COPY)
 LABELS = {
     OURS_COLD: "ours, cold (Glue script, fresh JVM)",
     OURS_WARM: "ours, warm (session up)",
     REFERENCE: "reference approach (pandas)",
     DUCKDB: "DuckDB COPY",
+    SPARK_COPY: "Spark's floor: the copy alone, warm",
 }
+# Implementations run in the warm worker's session (bench.warm_worker).
+IN_WARM_WORKER = (OURS_WARM, SPARK_COPY)
 RUN_TIMEOUT_S = 3600
 
 
@@ -117,6 +121,10 @@ def run_once(
         return measured, paths.table_root
     out = _fresh(table_root(workdir, impl, spec))
     out.parent.mkdir(parents=True, exist_ok=True)
+    if impl == SPARK_COPY:
+        if warm is None:
+            raise RuntimeError("Spark's floor runs in the warm worker")
+        return warm.copy(source, out, CITY, spec.source_key), out
     module = {REFERENCE: "bench.reference_pandas", DUCKDB: "bench.duckdb_copy"}[impl]
     cmd = [
         sys.executable,

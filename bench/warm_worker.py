@@ -2,8 +2,10 @@
 `lake watch` does. Driven by bench.ours.WarmWorker over stdin/stdout, one JSON object per line,
 so that the bench can time each call and sample this process tree's RSS on its own.
 
-Requests:  {"job": {<JobArguments fields>}, "conf": {<runtime Spark SQL settings>}}
-Replies:   {"ok": true, "seconds": s, "manifest": {...}} or {"ok": false, "error": "..."}
+Requests:  {"job": {<JobArguments fields>}, "conf": {<runtime Spark SQL settings>}}, or
+           {"copy": {"source", "out", "city", "source_key"}} (bench.spark_copy, Spark's floor)
+Replies:   {"ok": true, "seconds": s, "manifest": {...}} ({"rows_written": n} for a copy), or
+           {"ok": false, "error": "..."}
 The first line written is {"ready": true, "startup_s": s} once the session is up."""
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     channel = _private_stdout()
 
     start = time.perf_counter()
+    from bench import spark_copy
     from glue import job as glue_job  # imported here: the import itself is part of startup
     from lake.aws.spark import DRIVER_MEMORY, local_spark_session
 
@@ -61,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in conf.items():
                 spark.conf.set(key, str(value))
             began = time.perf_counter()
-            manifest = glue_job.run(spark, glue_job.JobArguments(**request["job"]))
-            reply = {"ok": True, "seconds": time.perf_counter() - began, "manifest": manifest}
+            if "copy" in request:
+                result = {"rows_written": spark_copy.copy(spark, **request["copy"])}
+            else:
+                result = {"manifest": glue_job.run(spark, glue_job.JobArguments(**request["job"]))}
+            reply = {"ok": True, "seconds": time.perf_counter() - began, **result}
         except Exception as e:  # report, keep serving: one failed call must not end the bench
             reply = {
                 "ok": False,

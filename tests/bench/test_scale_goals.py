@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import goals_scale, report, report_scale, scale
-from bench.transform import DUCKDB, OURS_COLD, OURS_WARM
+from bench.transform import DUCKDB, OURS_COLD, OURS_WARM, SPARK_COPY
 
 MiB = 2**20
 
@@ -74,6 +74,18 @@ def _results() -> dict:
 def test_a_goal_is_met_not_met_or_not_measured(change, goal_index, met):
     results = {**_results(), **change}
     assert goals_scale.evaluate(results)[goal_index].met is met
+
+
+def test_the_duckdb_goal_names_sparks_floor_when_it_ran():
+    # GIVEN a run that also measured Spark copying the 10M file without the job's work
+    results = _results()
+    floor = _summary("10M", 10_000_000, SPARK_COPY, 49.0, 95.0, 1300 * MiB)
+    results["transform"]["summaries"].append(floor)
+    # WHEN the goal is judged THEN its numbers say how far that floor is from DuckDB
+    goal = goals_scale.evaluate(results)[0]
+    assert goal.evidence.endswith("(Spark's floor, the copy alone: 49.0 s, 1.40x)")
+    # AND without it, the goal reads as before
+    assert "floor" not in goals_scale.evaluate(_results())[0].evidence
 
 
 def test_the_glue_projection_follows_its_assumptions():
