@@ -115,8 +115,8 @@ def transform_table(results: dict) -> Table:
     if warm:
         table.notes.append(
             f"Warm worker: session start {_num(warm.get('startup_s'), '{:.1f}')} s (not in the "
-            f"warm times), then one untimed warm-up call of each implementation it runs "
-            f"({_num(warm.get('warmup_call_s'), '{:.1f}')} s in all) before the measured calls."
+            f"warm times), then one untimed warm-up call "
+            f"({_num(warm.get('warmup_call_s'), '{:.1f}')} s) before the measured calls."
         )
     large = [
         i["label"]
@@ -278,9 +278,8 @@ def markdown_table(table: Table) -> str:
 METHOD = """\
 ## How this is measured
 
-- Every implementation runs in its own process on the same generated file in the same run (ours
-  warm and Spark's floor share the warm worker's); the implementations alternate (the order
-  rotates each run) and the table shows medians.
+- Every implementation runs in its own process on the same generated file in the same run; the
+  implementations alternate (the order rotates each run) and the table shows medians.
 - Peak RSS is of the whole process tree (the Python driver AND its JVM for Spark), sampled every
   50 ms with psutil; for a fresh process it is also bounded below by the kernel's high-water mark
   of its largest process. For the warm worker it is the tree's RSS during the call (the JVM
@@ -292,9 +291,10 @@ METHOD = """\
   and session creation included). Ours warm = the job's `run()` in a process whose session is
   already up. The reference = bench/reference_pandas.py (its faults kept on purpose, see its
   docstring). DuckDB = one `COPY (SELECT ...) TO ... (FORMAT PARQUET, PARTITION_BY (city, year,
-  month, day), COMPRESSION SNAPPY)`. Spark's floor = that copy done by Spark in the warm
-  worker's session, as cheaply as Spark does it (bench/spark_copy.py: the job's split read, the
-  dates cut without a regex, no shuffle): what any Spark job on the file costs at least.
+  month, day), COMPRESSION SNAPPY)`. Spark's floor = that copy done by Spark in a warm worker
+  of its own (one untimed call first), as cheaply as Spark does it (bench/spark_copy.py: the
+  job's split read, the dates cut without a regex, no shuffle): what any Spark job on the file
+  costs at least.
 - Our job does more than the peers: it validates every row against the contract, sets bad rows
   aside with a reason, drops exact duplicates, writes one file per partition, replaces an earlier
   version of the same source key and writes a manifest. The peers only parse and write.

@@ -118,36 +118,28 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
     code = snapshot.take(plan.out / "code", plan.code)
     code_root = Path(code["root"])
     log(f"measuring the code of {code['commit']} ({code['source']}), frozen in {code_root}")
-    warm = None
+    workers: dict[str, WarmWorker] = {}
     warm_info = {}
-    in_warm_worker = [i for i in impls if i in transform.IN_WARM_WORKER]
-    if in_warm_worker:
-        log("starting the warm worker (one SparkSession for all warm runs) ...")
-        warm = WarmWorker(
-            workdir / "warm-home",
+    # Each implementation that runs warm gets a worker of its own: a JVM keeps the heap it has
+    # grown, so in a shared one each would inherit the other's, and its peak memory with it.
+    for impl in (i for i in impls if i in transform.IN_WARM_WORKER):
+        log(f"starting a warm worker (one SparkSession for all its runs): {transform.LABELS[impl]}")
+        workers[impl] = worker = WarmWorker(
+            workdir / f"warm-home-{impl}",
             driver_memory=plan.driver_memory,
             java_options=plan.java_options,
             code_root=code_root,
         )
-        warm_info["startup_s"] = warm.startup_s
         smallest = min(specs, key=lambda s: s.rows)
-        # One untimed call of each first, as a watch process would have served earlier uploads.
+        # One untimed call first, as a watch process would have served earlier uploads.
         began = time.perf_counter()
-        for impl in in_warm_worker:
-            transform.run_once(
-                impl,
-                smallest,
-                sources[smallest],
-                workdir,
-                warm,
-                plan.warm_conf,
-                code_root=code_root,
-            )
-        warm_info["warmup_call_s"] = time.perf_counter() - began
-        log(
-            f"warm worker up in {warm.startup_s:.1f} s; warm-up call "
-            f"{warm_info['warmup_call_s']:.1f} s"
+        transform.run_once(
+            impl, smallest, sources[smallest], workdir, worker, plan.warm_conf, code_root=code_root
         )
+        warmup_s = time.perf_counter() - began
+        log(f"warm worker up in {worker.startup_s:.1f} s; warm-up call {warmup_s:.1f} s")
+        if impl == transform.OURS_WARM:
+            warm_info = {"startup_s": worker.startup_s, "warmup_call_s": warmup_s}
     records: list[transform.RunRecord] = []
     try:
         for spec in specs:
@@ -157,15 +149,15 @@ def run_transform(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict
                 impls,
                 plan.runs_for(spec),
                 workdir,
-                warm,
+                workers,
                 log,
                 plan.warm_conf,
                 plan.java_options,
                 code_root,
             )
     finally:
-        if warm:
-            warm.close()
+        for worker in workers.values():
+            worker.close()
     return {
         "inputs": [
             {

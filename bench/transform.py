@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ LABELS = {
     DUCKDB: "DuckDB COPY",
     SPARK_COPY: "Spark's floor: the copy alone, warm",
 }
-# Implementations run in the warm worker's session (bench.warm_worker).
+# Implementations run in a warm worker's session (bench.warm_worker), each in its own.
 IN_WARM_WORKER = (OURS_WARM, SPARK_COPY)
 RUN_TIMEOUT_S = 3600
 
@@ -148,20 +148,21 @@ def measure_input(
     impls: Sequence[str],
     runs: int,
     workdir: Path,
-    warm: WarmWorker | None,
+    workers: Mapping[str, WarmWorker],
     log: Callable[[str], None] = print,
     warm_conf: dict[str, str] | None = None,
     java_options: str = "",
     code_root: Path = PROJECT_ROOT,
 ) -> list[RunRecord]:
-    """`runs` alternating runs of every implementation on one input."""
+    """`runs` alternating runs of every implementation on one input (`workers`: the warm
+    worker of each implementation that runs in one)."""
     records = []
     for run in range(runs):
         order = list(impls[run % len(impls) :]) + list(impls[: run % len(impls)])
         for impl in order:
             log(f"[{spec.label}] {LABELS[impl]}: run {run + 1}/{runs} ...")
             measured, root = run_once(
-                impl, spec, source, workdir, warm, warm_conf, java_options, code_root
+                impl, spec, source, workdir, workers.get(impl), warm_conf, java_options, code_root
             )
             out_bytes, out_files = tree_size(root)
             per_partition = partition_file_counts(root)
