@@ -123,7 +123,7 @@ def run_once(
     out.parent.mkdir(parents=True, exist_ok=True)
     if impl == SPARK_COPY:
         if warm is None:
-            raise RuntimeError("Spark's floor runs in the warm worker")
+            raise RuntimeError("Spark's floor runs in a warm worker")
         return warm.copy(source, out, CITY, spec.source_key), out
     module = {REFERENCE: "bench.reference_pandas", DUCKDB: "bench.duckdb_copy"}[impl]
     cmd = [
