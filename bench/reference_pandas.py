@@ -18,7 +18,7 @@ user would otherwise run, not a straw man we could fix):
   second copy of every row instead of replacing the first.
 
 The one liberty taken: output columns are named and typed like the contract's table, so that
-the output bytes of the three implementations compare like for like.
+the output bytes of the implementations compare like for like.
 
 Run as `python -m bench.reference_pandas --source CSV --out DIR --city C --source-key K`; the
 last stdout line is a JSON result."""
