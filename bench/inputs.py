@@ -100,8 +100,8 @@ def ensure_input(spec: InputSpec, cache_dir: Path, log=print) -> Path:
 
 
 def header_names(source: str) -> list[str]:
-    """The header as the contract compares it (BOM and surrounding spaces removed), so that the
-    SELECT can name columns whatever their order and spacing in the file."""
+    """The header as the contract compares it (BOM and surrounding spaces removed), so that a
+    peer can find the columns whatever their order and spacing in the file."""
     opener = gzip.open if source.endswith(".gz") else open
     with opener(source, "rt", encoding="utf-8", newline="") as f:
         return clean_header(next(csv.reader(f)))
