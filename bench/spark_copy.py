@@ -20,17 +20,12 @@ from bench.inputs import header_names
 from contract import columns as c
 from contract.formats import MOVEMENT_COLUMNS
 from glue.read import export_schema, read_export
-from glue.rows import source_column
-
-
-def _piece(text: Column, separator: str, index: int) -> Column:
-    """The `index`-th (from 0) of `text` cut at `separator`, by byte search (no regex)."""
-    return F.substring_index(F.substring_index(text, separator, index + 1), separator, -1)
+from glue.rows import piece, source_column
 
 
 def _date(text: Column) -> Column:
     """`M/D/YYYY` as a date (null when a piece is not a number or the day does not exist)."""
-    month, day, year = (_piece(text, "/", i).cast("int") for i in range(3))
+    month, day, year = (piece(text, "/", i).cast("int") for i in range(3))
     return F.make_date(year, month, day)
 
 
@@ -45,17 +40,17 @@ def copy(spark: SparkSession, source: str, out: str, city: str, source_key: str)
         return F.trim(field[name]).cast(type_)
 
     date_range = field[c.DATE_RANGE]
-    dates = _piece(date_range, ",", 0)
+    dates = piece(date_range, ",", 0)
     rows = read_export(spark, source, export_schema(names), multi_line=False).select(
         number(c.ORIGIN_ID, "bigint").alias("origin_movement_id"),
         field[c.ORIGIN_NAME].alias("origin_display_name"),
         number(c.DESTINATION_ID, "bigint").alias("destination_movement_id"),
         field[c.DESTINATION_NAME].alias("destination_display_name"),
         date_range.alias("date_range"),
-        _date(F.trim(_piece(dates, "-", 0))).alias("start_date"),
-        _date(F.trim(_piece(dates, "-", 1))).alias("end_date"),
-        F.trim(_piece(date_range, ",", 1)).alias("day_type"),
-        F.trim(_piece(date_range, ",", 2)).alias("time_of_day"),
+        _date(F.trim(piece(dates, "-", 0))).alias("start_date"),
+        _date(F.trim(piece(dates, "-", 1))).alias("end_date"),
+        F.trim(piece(date_range, ",", 1)).alias("day_type"),
+        F.trim(piece(date_range, ",", 2)).alias("time_of_day"),
         number(c.MEAN_TRAVEL_TIME, "double").alias("mean_travel_time_s"),
         number(c.LOWER_TRAVEL_TIME, "double").alias("lower_bound_travel_time_s"),
         number(c.UPPER_TRAVEL_TIME, "double").alias("upper_bound_travel_time_s"),

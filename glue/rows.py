@@ -73,13 +73,20 @@ def numbered(raw: DataFrame, survey: LineSurvey | None = None) -> DataFrame:
     return lines.numbered(raw, survey or LineSurvey(splittable=False), SOURCE_ROW)
 
 
+def piece(text: Column, separator: str, index: int) -> Column:
+    """The `index`-th piece (from 0) of `text` cut at `separator` (its last piece when it has
+    fewer), by a byte search: `split` takes a regex and runs it on a Java String."""
+    before = F.substring_index(text, separator, index + 1)
+    return before if index == 0 else F.substring_index(before, separator, -1)
+
+
 def start_key(date_range: Column) -> list[Column]:
     """The `START_KEY` columns of a Date Range (or the daily export's Date): the numbers of its
     start date, cut out without a regex; for a valid value, its year, month and day."""
-    start = F.substring_index(date_range, "-", 1)  # "[ \t]*M/D/YYYY[ \t]*" if valid
+    start = piece(date_range, "-", 0)  # "[ \t]*M/D/YYYY[ \t]*" if valid
     return [
-        F.substring_index(F.substring_index(start, "/", i), "/", -1).cast("int").alias(name)
-        for i, name in zip((3, 1, 2), START_KEY, strict=True)
+        piece(start, "/", i).cast("int").alias(name)
+        for i, name in zip((2, 0, 1), START_KEY, strict=True)
     ]
 
 
